@@ -1,0 +1,148 @@
+"""The record every reader produces: one paper, identified, with its text in sections."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+FORMATS = ("pubmed", "medline", "jats", "pdf", "text", "jsonl")
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+
+
+def normalize_doi(raw: str | None) -> str | None:
+    """A DOI in its canonical form (lower case, no resolver prefix), or None if it is not one."""
+    if not raw:
+        return None
+    doi = _DOI_PREFIX.sub("", raw.strip()).rstrip(".,;)]").lower()
+    return doi if re.match(r"^10\.\d{4,9}/\S+$", doi) else None
+
+
+def normalize_pmcid(raw: str | None) -> str | None:
+    """``PMC1234567`` from ``1234567``, ``pmc1234567`` or ``PMC1234567``; None if it is not one."""
+    if not raw:
+        return None
+    m = re.fullmatch(r"(?:PMC)?(\d{1,9})", raw.strip(), re.IGNORECASE)
+    return f"PMC{m.group(1)}" if m else None
+
+
+def normalize_pmid(raw: str | None) -> str | None:
+    """A PMID as a string of digits without leading zeros; None if it is not one."""
+    if not raw:
+        return None
+    m = re.fullmatch(r"\s*0*(\d{1,9})\s*", raw)
+    return m.group(1) if m and m.group(1) != "0" else None
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A run of text under one heading.
+
+    ``pages`` marks where pages start inside ``text`` as ``(char_offset, page_number)`` pairs,
+    in order; it is empty for formats without pages.
+    """
+
+    heading: str
+    text: str
+    pages: tuple[tuple[int, int], ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page number of the character at ``offset``, or None for page-less formats."""
+        page = None
+        for start, number in self.pages:
+            if start > offset:
+                break
+            page = number
+        return page
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One paper as read from one or more files.
+
+    ``id`` is stable across runs: ``pmid:…``, else ``pmcid:…``, else ``doi:…``, else
+    ``hash:…`` of the title and text. Build it with :meth:`make_id`.
+    """
+
+    id: str
+    title: str
+    sections: tuple[Section, ...]
+    source_path: str
+    format: str
+    authors: tuple[str, ...] = ()
+    journal: str | None = None
+    year: int | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    doi: str | None = None
+    mesh_terms: tuple[str, ...] = ()
+    publication_types: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    references: tuple[str, ...] = field(default=(), repr=False)
+    other_sources: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The body text: every section's text, separated by blank lines."""
+        return "\n\n".join(s.text for s in self.sections)
+
+    @property
+    def chars(self) -> int:
+        """Length of :attr:`text`."""
+        return sum(len(s.text) for s in self.sections) + 2 * max(len(self.sections) - 1, 0)
+
+    @staticmethod
+    def make_id(pmid: str | None, pmcid: str | None, doi: str | None, title: str, text: str) -> str:
+        """The stable id for a paper with these identifiers (see the class docstring)."""
+        if pmid:
+            return f"pmid:{pmid}"
+        if pmcid:
+            return f"pmcid:{pmcid}"
+        if doi:
+            return f"doi:{doi}"
+        digest = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:16]
+        return f"hash:{digest}"
+
+
+def build_document(
+    *,
+    title: str,
+    sections: list[Section] | tuple[Section, ...],
+    source_path: str,
+    format: str,
+    pmid: str | None = None,
+    pmcid: str | None = None,
+    doi: str | None = None,
+    **metadata: object,
+) -> Document:
+    """A :class:`Document` with normalized identifiers, empty sections dropped and its id set."""
+    pmid, pmcid, doi = normalize_pmid(pmid), normalize_pmcid(pmcid), normalize_doi(doi)
+    kept = tuple(s for s in sections if s.text.strip())
+    text = "\n\n".join(s.text for s in kept)
+    doc_id = Document.make_id(pmid, pmcid, doi, title, text)
+    return Document(
+        id=doc_id,
+        title=title,
+        sections=kept,
+        source_path=source_path,
+        format=format,
+        pmid=pmid,
+        pmcid=pmcid,
+        doi=doi,
+        **metadata,  # type: ignore[arg-type]
+    )
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def squash(text: str | None) -> str:
+    """Text with every run of whitespace (newlines included) made one space, ends stripped."""
+    return _SPACE.sub(" ", text).strip() if text else ""
+
+
+def first_year(text: str | None) -> int | None:
+    """The first plausible publication year (1800–2099) in ``text``, e.g. ``1998 Dec-1999 Jan``."""
+    m = re.search(r"\b(1[89]\d\d|20\d\d)\b", text or "")
+    return int(m.group(1)) if m else None

@@ -1,0 +1,1 @@
+"""litrag: retrieval, generation and citations over the biomedical literature."""

@@ -1,0 +1,29 @@
+"""The litrag error family.
+
+Code inside raises these; only the edges (CLI, UI) catch them and turn them into messages.
+Each message names the file or field at fault and, where there is a choice, the valid choices.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class RagError(Exception):
+    """Base of every error litrag raises on purpose."""
+
+
+class ConfigError(RagError):
+    """A setting, settings file or command-line option is invalid."""
+
+
+class ReadError(RagError):
+    """A corpus file could not be read (or could be read only in part).
+
+    ``path`` names the file, ``reason`` says what is wrong with it in words a user can act on.
+    """
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Create .venv/ in the repo root and install litrag with everything it needs. Idempotent: a
+# second run with an unchanged pyproject.toml only checks the stamp and returns.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+stamp=.venv/.litrag-installed
+want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+# The CPU build of torch 2.13.0 is a wheel on disk (/opt/wheels); asking for it first keeps
+# pip from resolving an unpinned torch to the registry's CUDA build (several GB).
+[ -d /opt/wheels ] && pip+=(--find-links /opt/wheels)
+echo "setup: installing into .venv (first run takes a few minutes)" >&2
+"${pip[@]}" --upgrade pip
+"${pip[@]}" "torch==2.13.0"
+"${pip[@]}" -e ".[dev]"
+echo "$want" > "$stamp"
