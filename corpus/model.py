@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -146,3 +147,31 @@ def first_year(text: str | None) -> int | None:
     """The first plausible publication year (1800–2099) in ``text``, e.g. ``1998 Dec-1999 Jan``."""
     m = re.search(r"\b(1[89]\d\d|20\d\d)\b", text or "")
     return int(m.group(1)) if m else None
+
+
+def document_to_dict(doc: Document) -> dict[str, object]:
+    """A JSON-ready dict of ``doc`` (sections as ``[heading, text, pages]`` lists)."""
+    return {
+        **{f: getattr(doc, f) for f in Document.__dataclass_fields__ if f != "sections"},
+        "sections": [[s.heading, s.text, [list(p) for p in s.pages]] for s in doc.sections],
+    }
+
+
+def document_from_dict(data: dict[str, object]) -> Document:
+    """The inverse of :func:`document_to_dict`."""
+    values = dict(data)
+    sections = values.pop("sections")
+    assert isinstance(sections, list)  # written by document_to_dict, not user input
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return Document(
+        sections=tuple(Section(h, t, tuple((o, n) for o, n in p)) for h, t, p in sections),
+        **values,  # type: ignore[arg-type]
+    )
+
+
+def content_hash(doc: Document) -> str:
+    """A hash of what the paper says and is (not where it was read from)."""
+    data = document_to_dict(doc)
+    for volatile in ("source_path", "other_sources", "format"):
+        data.pop(volatile)
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

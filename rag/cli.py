@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from corpus import read_many
@@ -16,8 +19,16 @@ from corpus.model import Document
 from rag.errors import RagError, ReadError
 from rag.settings import Settings, load_settings
 
-app = typer.Typer(help="litrag: answers from the biomedical literature, with checkable citations.")
-corpus_app = typer.Typer(help="Read documents and show what litrag makes of them.")
+if TYPE_CHECKING:
+    from rag.retrieval import Hit
+
+app = typer.Typer(
+    pretty_exceptions_enable=False,
+    help="litrag: answers from the biomedical literature, with checkable citations.",
+)
+corpus_app = typer.Typer(
+    pretty_exceptions_enable=False, help="Read documents and show what litrag makes of them."
+)
 app.add_typer(corpus_app, name="corpus")
 err = Console(stderr=True, soft_wrap=True)
 
@@ -92,9 +103,140 @@ def _print_table(docs: list[Document], errors: list[ReadError]) -> None:
         out.print(f"[red]error[/red] {exc.path}: {exc.reason}", highlight=False)
 
 
+IndexOption = Annotated[Path, typer.Option("--index", help="The index directory.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+@app.command("ingest")
+def ingest_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (read recursively).")],
+    index: IndexOption,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Read, chunk, embed and index documents; unchanged ones are skipped."""
+    from rag.ingest import ingest  # the model stack loads only for commands that need it
+
+    settings = _settings(config)
+    with Progress(
+        TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=as_json,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("ingest", total=None)
+        report = ingest(
+            paths,
+            index,
+            settings,
+            lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    for exc in report.errors:
+        _say_error(exc, as_json)
+    summary = {
+        "documents": report.documents, "chunks": report.chunks, "skipped": report.skipped,
+        "errors": len(report.errors), "seconds": round(report.seconds, 2),
+    }  # fmt: skip
+    print(json.dumps(summary) if as_json else _sentence(summary))
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help="The question or keywords.")],
+    index: IndexOption,
+    k: Annotated[int, typer.Option("-k", "--k", min=1, help="Hits to return.")] = 10,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or sparse.")] = "hybrid",
+    year_min: Annotated[int | None, typer.Option(help="Earliest publication year.")] = None,
+    year_max: Annotated[int | None, typer.Option(help="Latest publication year.")] = None,
+    journal: Annotated[str | None, typer.Option(help="Journal name contains this.")] = None,
+    pmid: Annotated[list[str] | None, typer.Option(help="Only these PMIDs (repeatable).")] = None,
+    section: Annotated[list[str] | None, typer.Option(help="Section heading starts with.")] = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Hybrid (dense + BM25) search of an index."""
+    from rag.retrieval import Filters
+    from rag.search import open_retriever
+
+    if mode not in ("hybrid", "dense", "sparse"):
+        raise RagError(f"--mode {mode!r} is not one of hybrid, dense, sparse")
+    retriever = open_retriever(index, _settings(config))
+    filters = Filters(year_min, year_max, journal, tuple(pmid or ()), tuple(section or ()))
+    hits = retriever.search(query, k=k, filters=filters, mode=mode)  # type: ignore[arg-type]
+    if as_json:
+        print(json.dumps({"hits": [hit_json(h) for h in hits]}, ensure_ascii=False))
+        return
+    out = Console()
+    for h in hits:
+        c = h.chunk
+        out.print(f"[bold]{h.rank}.[/bold] {c.title or c.doc_id} ({c.year or 'n.d.'})  "
+                  f"{c.doc_id} §{c.section}  score {h.score:.4f}", highlight=False)  # fmt: skip
+        out.print(f"   {c.text[:300]}", highlight=False, markup=False)
+
+
+def hit_json(h: Hit) -> dict[str, object]:
+    """A hit as the JSON other tools read (``rag search --json``)."""
+    c = h.chunk
+    return {
+        "rank": h.rank, "doc_id": c.doc_id, "pmid": c.pmid, "title": c.title,
+        "section": c.section, "score": round(h.score, 6), "text": c.text,
+        "doi": c.doi, "pmcid": c.pmcid, "journal": c.journal, "year": c.year,
+        "start": c.start, "end": c.end, "page_start": c.page_start, "page_end": c.page_end,
+        "dense_score": h.dense_score, "dense_rank": h.dense_rank,
+        "sparse_score": h.sparse_score, "sparse_rank": h.sparse_rank,
+    }  # fmt: skip
+
+
+@app.command("stats")
+def stats_command(
+    index: IndexOption, as_json: JsonOption = False, config: ConfigOption = None
+) -> None:
+    """Size and build settings of an index."""
+    from rag.index import Index
+
+    opened = Index.open(index, _settings(config))
+    docs, chunks = opened.store.counts()
+    stats = {
+        "documents": docs, "chunks": chunks, "index_kind": opened.settings.index.kind,
+        "vectors": int(opened.dense.ntotal), "generation": opened.store.generation,
+        "fingerprint": opened.manifest.fingerprint, **asdict(opened.manifest),
+        "bytes": sum(p.stat().st_size for p in index.rglob("*") if p.is_file()),
+    }  # fmt: skip
+    print(json.dumps(stats) if as_json else _sentence(stats))
+
+
+@app.command("remove")
+def remove_command(
+    ids: Annotated[list[str], typer.Argument(help="Document ids (pmid:…, doi:…) or bare PMIDs.")],
+    index: IndexOption,
+    config: ConfigOption = None,
+) -> None:
+    """Delete documents from an index."""
+    from rag.ingest import remove
+
+    removed, missing = remove(ids, index, _settings(config))
+    print(f"removed {len(removed)}: {' '.join(removed)}" if removed else "removed nothing")
+    if missing:
+        err.print(f"not in the index: {' '.join(missing)}", highlight=False)
+        raise typer.Exit(1)
+
+
+def _say_error(exc: ReadError, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"path": exc.path, "error": exc.reason}, ensure_ascii=False))
+    else:
+        err.print(f"[red]error[/red] {exc.path}: {exc.reason}", highlight=False)
+
+
+def _sentence(values: Mapping[str, object]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in values.items())
+
+
 def main() -> None:
-    """Entry point for ``python -m rag.cli``."""
-    app()
+    """The ``rag`` command: RagError becomes a one-line message and exit code 1."""
+    try:
+        app()
+    except RagError as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise SystemExit(1) from exc
 
 
 if __name__ == "__main__":

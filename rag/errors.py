@@ -27,3 +27,7 @@ class ReadError(RagError):
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class IndexProblem(RagError):
+    """An index directory is missing, locked, or was built with other settings."""

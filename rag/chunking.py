@@ -1,0 +1,95 @@
+"""Document -> Chunk: section-aware, sentence-aware passages sized in embedder tokens.
+
+A chunk never spans two sections. Within a section, langchain-text-splitters cuts at paragraph,
+then sentence, then clause boundaries so that each passage fits ``max_tokens`` of the embedder's
+tokenizer, with ``overlap_tokens`` repeated between neighbours. Each chunk keeps its section, its
+character offsets in the section text and, for PDFs, its pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from corpus.model import Document
+from rag.settings import ChunkingSettings
+
+# Paragraph, line, sentence, clause, word, character: the first that makes pieces small enough.
+SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A passage of one section of one document."""
+
+    doc_id: str
+    ordinal: int  # position among the document's chunks
+    title: str
+    section: str
+    section_index: int
+    text: str
+    start: int  # character offsets of ``text`` in the section's text
+    end: int
+    page_start: int | None = None
+    page_end: int | None = None
+
+    @property
+    def embed_text(self) -> str:
+        """What the embedder and BM25 see: title and heading, then the passage."""
+        return "\n".join(part for part in (self.title, self.section, self.text) if part)
+
+
+class Chunker:
+    """Cuts documents into chunks; ``count_tokens`` is the embedder tokenizer's length."""
+
+    def __init__(self, settings: ChunkingSettings, count_tokens: Callable[[str], int]) -> None:
+        self.settings = settings
+        self.count_tokens = count_tokens
+        self.splitter = RecursiveCharacterTextSplitter(
+            separators=SEPARATORS,
+            keep_separator="end",
+            chunk_size=settings.max_tokens,
+            chunk_overlap=settings.overlap_tokens,
+            length_function=count_tokens,
+            strip_whitespace=True,
+        )
+
+    def chunk(self, docs: Iterable[Document]) -> Iterator[Chunk]:
+        """The chunks of each document, in document and reading order."""
+        for doc in docs:
+            ordinal = 0
+            for index, section in enumerate(doc.sections):
+                for text, start in self._split(section.text):
+                    end = start + len(text)
+                    yield Chunk(
+                        doc_id=doc.id,
+                        ordinal=ordinal,
+                        title=doc.title,
+                        section=section.heading,
+                        section_index=index,
+                        text=text,
+                        start=start,
+                        end=end,
+                        page_start=section.page_at(start),
+                        page_end=section.page_at(max(end - 1, start)),
+                    )
+                    ordinal += 1
+
+    def _split(self, text: str) -> Iterator[tuple[str, int]]:
+        """(passage, start offset) pairs covering ``text``."""
+        stripped = text.strip()
+        if not stripped:
+            return
+        max_tokens = self.settings.max_tokens
+        if len(stripped) <= max_tokens or self.count_tokens(stripped) <= max_tokens:
+            yield stripped, text.index(stripped)  # most abstracts: one passage, no splitting
+            return
+        cursor = 0
+        for piece in self.splitter.split_text(text):
+            start = text.find(piece, cursor)
+            if start < 0:  # the splitter only strips and joins; this would be a library change
+                start = text.find(piece)
+            yield piece, start
+            cursor = start + 1
