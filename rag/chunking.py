@@ -8,6 +8,7 @@ character offsets in the section text and, for PDFs, its pages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from rag.settings import ChunkingSettings
 
 # Paragraph, line, sentence, clause, word, character: the first that makes pieces small enough.
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
+_SENTENCE_END = re.compile(r"[.?!;]\s+|\n+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +44,13 @@ class Chunk:
 
 
 class Chunker:
-    """Cuts documents into chunks; ``count_tokens`` is the embedder tokenizer's length."""
+    """Cuts documents into chunks; ``count_tokens`` is the embedder tokenizer's length.
+
+    The splitter cuts non-overlapping pieces of ``max_tokens - overlap_tokens``: they follow each
+    other in the text, so their offsets are exact even where text repeats (finding overlapping
+    pieces by search is not). Each chunk then reaches back over the previous piece's last
+    sentences, up to ``overlap_tokens``, for the overlap.
+    """
 
     def __init__(self, settings: ChunkingSettings, count_tokens: Callable[[str], int]) -> None:
         self.settings = settings
@@ -50,8 +58,8 @@ class Chunker:
         self.splitter = RecursiveCharacterTextSplitter(
             separators=SEPARATORS,
             keep_separator="end",
-            chunk_size=settings.max_tokens,
-            chunk_overlap=settings.overlap_tokens,
+            chunk_size=max(settings.max_tokens - settings.overlap_tokens, 16),
+            chunk_overlap=0,
             length_function=count_tokens,
             strip_whitespace=True,
         )
@@ -61,15 +69,14 @@ class Chunker:
         for doc in docs:
             ordinal = 0
             for index, section in enumerate(doc.sections):
-                for text, start in self._split(section.text):
-                    end = start + len(text)
+                for start, end in self._spans(section.text):
                     yield Chunk(
                         doc_id=doc.id,
                         ordinal=ordinal,
                         title=doc.title,
                         section=section.heading,
                         section_index=index,
-                        text=text,
+                        text=section.text[start:end],
                         start=start,
                         end=end,
                         page_start=section.page_at(start),
@@ -77,19 +84,27 @@ class Chunker:
                     )
                     ordinal += 1
 
-    def _split(self, text: str) -> Iterator[tuple[str, int]]:
-        """(passage, start offset) pairs covering ``text``."""
+    def _spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """(start, end) character spans of the chunks of ``text``."""
         stripped = text.strip()
         if not stripped:
             return
+        first = text.index(stripped)
         max_tokens = self.settings.max_tokens
         if len(stripped) <= max_tokens or self.count_tokens(stripped) <= max_tokens:
-            yield stripped, text.index(stripped)  # most abstracts: one passage, no splitting
+            yield first, first + len(stripped)  # most abstracts: one passage, no splitting
             return
-        cursor = 0
+        cursor, previous = first, None
         for piece in self.splitter.split_text(text):
-            start = text.find(piece, cursor)
-            if start < 0:  # the splitter only strips and joins; this would be a library change
-                start = text.find(piece)
-            yield piece, start
-            cursor = start + 1
+            start = text.index(piece, cursor)  # pieces are contiguous: the next match is it
+            end = start + len(piece)
+            yield (self._overlap_start(text, previous) if previous else start), end
+            previous, cursor = (start, end), end
+
+    def _overlap_start(self, text: str, previous: tuple[int, int]) -> int:
+        """Where a chunk starts so it repeats the previous piece's last sentences (≤ overlap)."""
+        start, end = previous
+        for m in _SENTENCE_END.finditer(text, start, end):
+            if self.count_tokens(text[m.end() : end]) <= self.settings.overlap_tokens:
+                return m.end()
+        return end
