@@ -17,3 +17,22 @@ def shared() -> Path:
     if not (SHARED / "corpus").is_dir():
         pytest.fail(f"{SHARED}/corpus is missing: integration tests need ../shared beside the repo")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def shared_index(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the whole shared corpus, built once per test run with the real model.
+
+    ``LITRAG_TEST_INDEX`` may name an index already built from ../shared/corpus with the
+    current code, to save the build when iterating locally; CI always builds afresh.
+    """
+    from rag.ingest import ingest
+    from rag.settings import Settings
+
+    prebuilt = os.environ.get("LITRAG_TEST_INDEX")
+    if prebuilt and not os.environ.get("CI"):
+        return Path(prebuilt)
+    folder = tmp_path_factory.mktemp("shared_index")
+    report = ingest([shared / "corpus"], folder, Settings())
+    assert report.errors == [] and report.documents > 14_000
+    return folder

@@ -1,0 +1,122 @@
+"""Hybrid query latency (k=10, query embedding included) over an index of N chunks.
+
+    .venv/bin/python benchmarks/query_latency.py --source /tmp/shared_index --chunks 100000
+
+Builds a scratch index of ``--chunks`` chunks by copying the real chunks of ``--source`` (an
+index of ../shared/corpus) as often as needed: BM25 sees real text, FAISS gets each copy's stored
+vector plus a little noise (so copies are not exact ties). Then times 200 BioASQ questions, one
+at a time, with the model loaded, and reports p50/p95 in total and per stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from eval.gold import load_bioasq  # noqa: E402
+from rag.chunking import Chunk  # noqa: E402
+from rag.index import Index  # noqa: E402
+from rag.search import open_retriever  # noqa: E402
+from rag.settings import Settings, load_settings  # noqa: E402
+
+CHUNK_SQL = (
+    'SELECT row, ordinal, section, section_index, start, "end", text FROM chunks '
+    "WHERE doc_id = ? ORDER BY ordinal"
+)
+
+
+def build(source: Path, target: Path, n_chunks: int, settings: Settings) -> None:
+    """A scratch index of ``n_chunks`` chunks made of copies of ``source``'s."""
+    src = Index.open(source, settings)
+    dst = Index.open(target, settings, dimension=src.manifest.dimension)
+    doc_ids = [r for (r,) in src.store.db.execute("SELECT id FROM documents ORDER BY id")]
+    rng = np.random.default_rng(0)
+    total, copy = 0, 0
+    with dst.store.transaction():
+        while total < n_chunks:
+            for doc_id in doc_ids:
+                if total < n_chunks:
+                    total += copy_document(src, dst, doc_id, copy, rng)
+            copy += 1
+        dst.store.bump_generation()
+    dst.dense = dst.build_dense()
+    dst.save()
+
+
+def copy_document(src: Index, dst: Index, doc_id: str, copy: int, rng: np.random.Generator) -> int:
+    """Store copy number ``copy`` of a document; returns its number of chunks."""
+    doc = src.store.document(doc_id)
+    rows = src.store.db.execute(CHUNK_SQL, (doc_id,)).fetchall()
+    if doc is None or not rows:
+        return 0
+    dim = src.manifest.dimension
+    stored = src.store.vectors_for([r[0] for r in rows], dim)
+    new_id = f"{doc_id}#copy{copy}"
+    chunks = [Chunk(new_id, o, doc.title, s, si, t, a, b) for _, o, s, si, a, b, t in rows]
+    vectors = np.stack([stored[r[0]] for r in rows]) + rng.normal(0, 0.01, (len(rows), dim))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    pmid = doc.pmid if copy == 0 else None
+    clone = dataclasses.replace(doc, id=new_id, pmid=pmid, doi=None, pmcid=None)
+    dst.store.add(clone, chunks, vectors)
+    return len(rows)
+
+
+def percentiles(values: list[float]) -> str:
+    return f"p50 {np.percentile(values, 50):.1f} ms, p95 {np.percentile(values, 95):.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--source", type=Path, required=True)
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--kind", default="flat", choices=["flat", "hnsw", "ivfpq"])
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    settings = load_settings({"index": {"kind": args.kind}})
+    questions = [q.question for q in load_bioasq(ROOT.parent / "shared/gold/bioasq")][
+        : args.queries
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        build(args.source, Path(tmp), args.chunks, settings)
+        print(
+            f"built {args.chunks:,}-chunk {args.kind} index in {time.perf_counter() - start:.0f} s"
+        )
+        retriever = open_retriever(Path(tmp), settings)
+        print(f"index holds {retriever.index.store.counts()[1]:,} chunks")
+        for q in questions[:10]:
+            retriever.search(q, k=10)  # warm up
+        stages: dict[str, list[float]] = {"total": [], "embed": [], "dense": [], "bm25": []}
+        for q in questions:
+            t0 = time.perf_counter()
+            vector = retriever.embedder.embed_query(q)
+            t1 = time.perf_counter()
+            retriever.index.dense.search(vector, 100)
+            t2 = time.perf_counter()
+            retriever.index.sparse.search(q, 100)
+            t3 = time.perf_counter()
+            retriever.search(q, k=10)
+            t4 = time.perf_counter()
+            for name, value in zip(stages, (t4 - t3, t1 - t0, t2 - t1, t3 - t2), strict=True):
+                stages[name].append(value * 1000)
+        for name, values in stages.items():
+            print(f"{name:>5}: {percentiles(values)}")
+        print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
