@@ -62,3 +62,20 @@ def set_search_depth(index: faiss.Index) -> None:
         inner.hnsw.efSearch = HNSW_EF_SEARCH
     elif isinstance(inner, faiss.IndexIVFPQ):
         inner.nprobe = IVF_NPROBE
+
+
+def search_one(
+    index: faiss.Index, vector: np.ndarray, n: int, params: faiss.SearchParameters | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Search one query vector on one thread.
+
+    With faiss's default of one OpenMP thread per core, a single query spends most of its time
+    handing work between threads: measured here (faiss 1.15.1, 2 cores) flat 10k vectors took
+    24 ms p50 on 2 threads and 0.27 ms on 1 (benchmarks/scale_ann.py). Builds keep all threads.
+    """
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        return index.search(vector, n, params=params)
+    finally:
+        faiss.omp_set_num_threads(threads)

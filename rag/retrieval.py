@@ -16,6 +16,7 @@ from typing import Literal
 import faiss
 import numpy as np
 
+from rag.ann import search_one
 from rag.embeddings import Embedder
 from rag.index import Index
 from rag.settings import RetrievalSettings
@@ -124,7 +125,7 @@ class Retriever:
         if allowed is not None:
             params = faiss.SearchParameters()
             params.sel = faiss.IDSelectorBatch(allowed)
-        scores, ids = dense.search(vector, min(n, dense.ntotal), params=params)
+        scores, ids = search_one(dense, vector, min(n, dense.ntotal), params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     @staticmethod
