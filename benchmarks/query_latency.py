@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from eval.gold import load_bioasq  # noqa: E402
+from rag.ann import search_one  # noqa: E402
 from rag.chunking import Chunk  # noqa: E402
 from rag.index import Index  # noqa: E402
 from rag.search import open_retriever  # noqa: E402
@@ -105,7 +106,7 @@ def main() -> None:
             t0 = time.perf_counter()
             vector = retriever.embedder.embed_query(q)
             t1 = time.perf_counter()
-            retriever.index.dense.search(vector, 100)
+            search_one(retriever.index.dense, vector, 100)
             t2 = time.perf_counter()
             retriever.index.sparse.search(q, 100)
             t3 = time.perf_counter()

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
@@ -20,7 +20,7 @@ from rag.errors import RagError, ReadError
 from rag.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from rag.retrieval import Hit
+    from rag.retrieval import Hit, Mode
 
 app = typer.Typer(
     pretty_exceptions_enable=False,
@@ -160,7 +160,7 @@ def search_command(
         raise RagError(f"--mode {mode!r} is not one of hybrid, dense, sparse")
     retriever = open_retriever(index, _settings(config))
     filters = Filters(year_min, year_max, journal, tuple(pmid or ()), tuple(section or ()))
-    hits = retriever.search(query, k=k, filters=filters, mode=mode)  # type: ignore[arg-type]
+    hits = retriever.search(query, k=k, filters=filters, mode=cast("Mode", mode))
     if as_json:
         print(json.dumps({"hits": [hit_json(h) for h in hits]}, ensure_ascii=False))
         return

@@ -88,7 +88,7 @@ def _ingest_batch(
         return False
     chunks = {doc.id: list(chunker.chunk([doc])) for doc in fresh}
     flat = [c for doc in fresh for c in chunks[doc.id]]
-    vectors = chunker_vectors(index, [c.embed_text for c in flat])
+    vectors = embed_passages(index, [c.embed_text for c in flat])
     rows: list[int] = []
     with index.store.transaction():
         gone = index.store.delete_documents(replace) if replace else []
@@ -103,7 +103,7 @@ def _ingest_batch(
     return _update_dense(index, gone, np.array(rows, dtype=np.int64), vectors, defer)
 
 
-def chunker_vectors(index: Index, texts: list[str]) -> np.ndarray:
+def embed_passages(index: Index, texts: list[str]) -> np.ndarray:
     """Embed passages, rounded to float16 as the store keeps them (so a rebuild is identical)."""
     embedder = load_embedder(index.settings.embedding)
     vectors = embedder.embed_documents(texts) if texts else np.zeros((0, embedder.dimension))

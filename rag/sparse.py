@@ -67,18 +67,20 @@ class Sparse:
     ) -> list[tuple[int, float]]:
         """Up to ``n`` (chunk row, BM25 score) pairs with a positive score, best first.
 
-        ``allowed`` (chunk rows) restricts the search, for filters.
+        ``allowed`` (chunk rows) restricts the search, for filters. Ranking only the non-zero
+        scores matters: bm25s' own top-k runs ``argpartition`` over every document, and with
+        ~95% zero scores that took 13 ms per query at 100k chunks here (numpy 2.4, 2026-11),
+        against well under 1 ms for the few thousand non-zero ones.
         """
         if not len(self.rows):
             return []
-        mask = None
+        scores = self.model.get_scores(tokenize([query], as_ids=False)[0])
         if allowed is not None:
-            mask = np.zeros(len(self.rows), dtype=np.float32)
-            positions = [self._position[int(r)] for r in allowed if int(r) in self._position]
-            mask[positions] = 1.0
-        tokens = tokenize([query], as_ids=False)
-        k = min(n, len(self.rows))
-        found, scores = self.model.retrieve(tokens, k=k, show_progress=False, weight_mask=mask)
-        return [
-            (int(self.rows[p]), float(s)) for p, s in zip(found[0], scores[0], strict=True) if s > 0
-        ]
+            mask = np.zeros(len(self.rows), dtype=bool)
+            mask[[self._position[int(r)] for r in allowed if int(r) in self._position]] = True
+            scores = np.where(mask, scores, 0.0)
+        hits = np.flatnonzero(scores > 0)
+        if len(hits) > n:
+            hits = hits[np.argpartition(-scores[hits], n - 1)[:n]]
+        order = hits[np.argsort(-scores[hits], kind="stable")]
+        return [(int(self.rows[p]), float(scores[p])) for p in order]
