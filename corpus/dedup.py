@@ -48,7 +48,11 @@ def merge(a: Document, b: Document) -> Document:
         publication_types=_union(full.publication_types, other.publication_types),
         keywords=_union(full.keywords, other.keywords),
         references=max(full.references, other.references, key=len),
-        other_sources=_union(full.other_sources, (other.source_path, *other.other_sources)),
+        other_sources=tuple(
+            p
+            for p in _union(full.other_sources, (other.source_path, *other.other_sources))
+            if p != full.source_path  # the same file read twice is not another source
+        ),
     )
 
 

@@ -56,3 +56,8 @@ def test_different_pmids_sharing_a_doi_stay_apart() -> None:
 def test_order_is_first_seen() -> None:
     docs = [doc("a", pmid="3"), doc("b", pmid="4"), doc("longer a", pmid="3")]
     assert [d.pmid for d in merge_duplicates(docs)] == ["3", "4"]
+
+
+def test_the_same_file_twice_is_not_another_source() -> None:
+    (merged,) = merge_duplicates([doc("same text", pmid="1"), doc("same text", pmid="1")])
+    assert merged.other_sources == ()
