@@ -234,8 +234,8 @@ def _take_labelled(line: str, meta: dict[str, str]) -> bool:
     m = _LABELLED.match(line)
     if not m:
         return False
-    key = m.group(1).lower().replace("pubmed id", "pmid").replace("author", "authors")
-    key = key.replace("authorss", "authors")
+    key = m.group(1).lower()
+    key = {"pubmed id": "pmid", "author": "authors"}.get(key, key)
     value = m.group(2).strip()
     valid: dict[str, Callable[[str], object]] = {
         "doi": normalize_doi,

@@ -104,7 +104,7 @@ class Index:
         self.manifest = manifest
         self.store = Store(folder / "store.sqlite")
         self.dense = self._load_dense()
-        self.sparse = Sparse.load(folder / "bm25", self.store.generation) or self._build_sparse()
+        self._sparse: Sparse | None = None  # loaded on first search: writers rebuild it in save()
 
     @classmethod
     def open(cls, folder: Path, settings: Settings, dimension: int | None = None) -> Index:
@@ -150,6 +150,14 @@ class Index:
         """True while an IVF-PQ index is standing in as exact search (too few vectors yet)."""
         return self.settings.index.kind == "ivfpq" and not isinstance(self.dense, faiss.IndexIVFPQ)
 
+    @property
+    def sparse(self) -> Sparse:
+        """The BM25 index, loaded (or rebuilt from the store, if stale) on first use."""
+        if self._sparse is None:
+            saved = Sparse.load(self.folder / "bm25", self.store.generation)
+            self._sparse = saved or self._build_sparse()
+        return self._sparse
+
     def _build_sparse(self) -> Sparse:
         rows, texts = self.store.embed_texts()
         return Sparse.build(rows, texts)
@@ -161,8 +169,8 @@ class Index:
         _write_atomic(self.folder / "dense.faiss", faiss.serialize_index(self.dense).tobytes())
         stamp = {"generation": generation, "kind": self.settings.index.kind}
         _write_atomic(self.folder / "dense.json", json.dumps(stamp).encode())
-        self.sparse = self._build_sparse()
-        self.sparse.save(self.folder / "bm25", generation)
+        self._sparse = self._build_sparse()
+        self._sparse.save(self.folder / "bm25", generation)
 
 
 class WriteLock:
