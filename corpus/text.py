@@ -201,11 +201,12 @@ def _header_metadata(page: _Page) -> None:
         elif not ids:
             rest.append(line)
     _take_ids(" ".join(page.header), meta)
-    page.title = page.title or meta.pop("title", "") or _title_from(rest, page)
-    if not page.title and rest and not page.sections:  # a bare text file: first line, rest body
-        page.sections.append(("Body", rest))
-    elif rest[1:] and not page.sections:
-        page.sections.append(("Body", rest[1:]))
+    labelled = page.title or meta.pop("title", "")
+    page.title = labelled or _title_from(rest, page)
+    # The body is what is left of the header once a title was taken from its first line.
+    body = rest if labelled or not page.title else rest[1:]
+    if body and not page.sections:
+        page.sections.append(("Body", body))
 
 
 def _title_from(lines: list[str], page: _Page) -> str:

@@ -31,3 +31,7 @@ class ReadError(RagError):
 
 class IndexProblem(RagError):
     """An index directory is missing, locked, or was built with other settings."""
+
+
+class QuestionError(RagError):
+    """A question cannot be asked as given (empty, for instance)."""

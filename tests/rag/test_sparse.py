@@ -55,3 +55,7 @@ def test_no_pickle_in_the_saved_files(sparse: Sparse, tmp_path: Path) -> None:
     sparse.save(tmp_path / "bm25", generation=1)
     for path in (tmp_path / "bm25").glob("*.npy"):
         np.load(path, allow_pickle=False)  # raises if an array needed pickle
+
+
+def test_query_of_only_stop_words_finds_nothing(sparse: Sparse) -> None:
+    assert sparse.search("x y z the of", 5) == []

