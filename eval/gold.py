@@ -1,13 +1,22 @@
-"""Gold question sets -> :class:`GoldQuestion` records."""
+"""Gold question sets -> :class:`GoldQuestion` records.
+
+Three formats, one loader each, all ``path -> Iterator[GoldQuestion]`` and picked by name in
+:func:`load_gold`: PubMedQA PQA-L JSON, BioASQ Task B golden JSON, and a JSONL file of our own.
+A file that cannot be used raises :class:`GoldError` naming the file, the entry (PMID key,
+question index or line number) and the reason.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from corpus.model import normalize_doi, normalize_pmcid, normalize_pmid
 from rag.errors import RagError
+
+LABELS = ("yes", "no", "maybe")
 
 
 class GoldError(RagError):
@@ -16,7 +25,12 @@ class GoldError(RagError):
 
 @dataclass(frozen=True, slots=True)
 class GoldQuestion:
-    """One question with the documents that answer it (ids as litrag makes them: ``pmid:…``)."""
+    """One question with the documents that answer it (ids as litrag makes them: ``pmid:…``).
+
+    ``label`` is the yes/no/maybe answer of a yes/no question ("" otherwise). ``exact_groups``
+    keeps BioASQ factoid/list answers as one tuple of synonyms per expected item;
+    ``exact_answer`` is the same strings flattened.
+    """
 
     id: str
     question: str
@@ -25,16 +39,83 @@ class GoldQuestion:
     ideal_answer: str = ""
     exact_answer: tuple[str, ...] = ()
     source: str = ""
+    label: str = ""
+    exact_groups: tuple[tuple[str, ...], ...] = ()
+    snippets: tuple[str, ...] = ()  # BioASQ gold snippets: passages that support the answer
+
+
+def load_gold(kind: str, path: Path) -> list[GoldQuestion]:
+    """Every question of the gold set at ``path`` in format ``kind`` (see :data:`LOADERS`)."""
+    loader = LOADERS.get(kind)
+    if loader is None:
+        raise GoldError(f"unknown gold kind {kind!r}; choose one of: {', '.join(sorted(LOADERS))}")
+    return list(loader(path))
+
+
+def _read_json(path: Path, what: str) -> object:
+    if not path.is_file():
+        raise GoldError(f"{path}: no such file")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise GoldError(f"{path}: not a {what} file ({exc})") from exc
+
+
+# --- PubMedQA -----------------------------------------------------------------------------------
+
+
+def load_pubmedqa(path: Path) -> Iterator[GoldQuestion]:
+    """PubMedQA PQA-L JSON ``{PMID: {QUESTION, final_decision, LONG_ANSWER, …}}``.
+
+    The gold document is the PMID itself; ``label`` is ``final_decision`` (yes/no/maybe) and
+    ``ideal_answer`` the ``LONG_ANSWER``.
+    """
+    data = _read_json(path, "PubMedQA")
+    if not isinstance(data, dict):
+        raise GoldError(f"{path}: not a PubMedQA file (expected an object keyed by PMID)")
+    for key, entry in data.items():
+        yield _pubmedqa_question(str(key), entry, f"{path}#{key}")
+
+
+def _pubmedqa_question(key: str, entry: object, where: str) -> GoldQuestion:
+    pmid = normalize_pmid(key) if key.strip().isdigit() else None
+    if pmid is None:
+        raise GoldError(f"{where}: the key must be a PMID (digits)")
+    if not isinstance(entry, dict) or not isinstance(entry.get("QUESTION"), str):
+        raise GoldError(f"{where}: an entry needs a 'QUESTION' string")
+    label = entry.get("final_decision")
+    if label not in LABELS:
+        raise GoldError(f"{where}: 'final_decision' is {label!r}; expected one of {LABELS}")
+    long_answer = entry.get("LONG_ANSWER", "")
+    if not isinstance(long_answer, str):
+        raise GoldError(f"{where}: 'LONG_ANSWER' must be a string")
+    return GoldQuestion(
+        id=pmid,
+        question=entry["QUESTION"],
+        type="yesno",
+        gold_ids=(f"pmid:{pmid}",),
+        ideal_answer=long_answer,
+        source=where,
+        label=str(label),
+    )
+
+
+# --- BioASQ -------------------------------------------------------------------------------------
 
 
 def load_bioasq(path: Path) -> Iterator[GoldQuestion]:
     """BioASQ Task B golden JSON: one file, or every ``*.json`` in a folder (sorted)."""
-    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    if path.is_dir():
+        files = sorted(path.glob("*.json"))
+        if not files:
+            raise GoldError(f"{path}: no *.json files in this folder")
+    else:
+        files = [path]
     for file in files:
-        try:
-            questions = json.loads(file.read_text())["questions"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise GoldError(f"{file}: not a BioASQ golden file ({exc})") from exc
+        data = _read_json(file, "BioASQ golden")
+        questions = data.get("questions") if isinstance(data, dict) else None
+        if not isinstance(questions, list):
+            raise GoldError(f"{file}: not a BioASQ golden file (no 'questions' list)")
         for n, entry in enumerate(questions):
             yield _bioasq_question(entry, f"{file}#{n}")
 
@@ -47,17 +128,40 @@ def _bioasq_question(entry: object, where: str) -> GoldQuestion:
         raise GoldError(f"{where}: 'documents' must be a list of PubMed URLs")
     ideal = entry.get("ideal_answer") or ""
     exact = entry.get("exact_answer") or ()
+    kind = str(entry.get("type") or "summary")
+    groups = _exact_groups(exact)
+    label = groups[0][0].strip().lower() if kind == "yesno" and groups else ""
     return GoldQuestion(
         id=str(entry.get("id") or where),
         question=entry["body"],
-        type=str(entry.get("type") or "summary"),
+        type=kind,
         gold_ids=tuple(
             dict.fromkeys(f"pmid:{str(u).rstrip('/').rsplit('/', 1)[-1]}" for u in docs)
         ),
         ideal_answer=ideal[0] if isinstance(ideal, list) and ideal else str(ideal),
         exact_answer=tuple(_flatten(exact)),
         source=where,
+        label=label if label in LABELS else "",
+        exact_groups=groups,
+        snippets=tuple(
+            str(s["text"])
+            for s in entry.get("snippets") or ()
+            if isinstance(s, dict) and s.get("text")
+        ),
     )
+
+
+def _exact_groups(exact: object) -> tuple[tuple[str, ...], ...]:
+    """``"yes"`` -> (("yes",),); ``[["a", "A"], ["b"]]`` -> (("a", "A"), ("b",)).
+
+    A flat list of strings is one item's synonyms, as factoid answers of early BioASQ tasks
+    were written.
+    """
+    if isinstance(exact, list | tuple) and any(isinstance(x, list | tuple) for x in exact):
+        groups = (tuple(_flatten(item)) for item in exact)
+        return tuple(g for g in groups if g)
+    flat = tuple(_flatten(exact))
+    return (flat,) if flat else ()
 
 
 def _flatten(value: object) -> Iterator[str]:
@@ -66,3 +170,88 @@ def _flatten(value: object) -> Iterator[str]:
             yield from _flatten(item)
     elif value not in (None, ""):
         yield str(value)
+
+
+# --- JSONL --------------------------------------------------------------------------------------
+
+
+def load_jsonl(path: Path) -> Iterator[GoldQuestion]:
+    """A question set of our own: one JSON object per line, blank lines skipped.
+
+    ``{"question": str, "gold_ids"?: [PMID or litrag id], "answer"?: str, "type"?: str,
+    "id"?: str, "label"?: "yes"|"no"|"maybe"}``. Bare PMIDs become ``pmid:…``. ``type``
+    defaults to "yesno" when there is a label, else "summary"; ``id`` to ``<file name>:<line>``.
+    """
+    if not path.is_file():
+        raise GoldError(f"{path}: no such file")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GoldError(f"{path}: cannot be read ({exc})") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            entry = json.loads(line)
+        except ValueError as exc:
+            raise GoldError(f"{where}: not a JSON object ({exc})") from exc
+        yield _jsonl_question(entry, where, default_id=f"{path.name}:{number}")
+
+
+def _jsonl_question(entry: object, where: str, default_id: str) -> GoldQuestion:
+    if not isinstance(entry, dict):
+        raise GoldError(f"{where}: each line must be a JSON object")
+    question = entry.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise GoldError(f"{where}: a line needs a non-empty 'question' string")
+    gold = entry.get("gold_ids", [])
+    if not isinstance(gold, list):
+        raise GoldError(f"{where}: 'gold_ids' must be a list")
+    answer, label, kind = entry.get("answer", ""), entry.get("label", ""), entry.get("type")
+    if not isinstance(answer, str):
+        raise GoldError(f"{where}: 'answer' must be a string")
+    if label != "" and label not in LABELS:
+        raise GoldError(f"{where}: 'label' is {label!r}; expected one of {LABELS}")
+    if kind is not None and not isinstance(kind, str):
+        raise GoldError(f"{where}: 'type' must be a string")
+    return GoldQuestion(
+        id=str(entry.get("id") or default_id),
+        question=question,
+        type=kind or ("yesno" if label else "summary"),
+        gold_ids=tuple(dict.fromkeys(_gold_id(g, where) for g in gold)),
+        ideal_answer=answer,
+        source=where,
+        label=str(label),
+    )
+
+
+_ID_NORMALIZERS: dict[str, Callable[[str], str | None]] = {
+    "pmid": normalize_pmid,
+    "pmcid": normalize_pmcid,
+    "doi": normalize_doi,
+    "hash": lambda h: h if h.isalnum() else None,
+}
+
+
+def _gold_id(raw: object, where: str) -> str:
+    """``123`` or ``"123"`` -> ``"pmid:123"``; a litrag id (``pmid:``, ``pmcid:``, ``doi:``,
+    ``hash:``) in its canonical form; anything else is a :class:`GoldError`."""
+    text = str(raw).strip() if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+    prefix, _, value = text.partition(":") if ":" in text else ("pmid", ":", text)
+    prefix = prefix.lower()
+    normalize = _ID_NORMALIZERS.get(prefix)
+    canonical = None
+    if normalize is not None and (prefix != "pmid" or value.isdigit()):
+        canonical = normalize(value)
+    if canonical is None:
+        choices = ", ".join(f"{p}:…" for p in _ID_NORMALIZERS)
+        raise GoldError(f"{where}: gold id {raw!r} is neither a PMID nor a litrag id ({choices})")
+    return f"{prefix}:{canonical}"
+
+
+LOADERS: dict[str, Callable[[Path], Iterator[GoldQuestion]]] = {
+    "bioasq": load_bioasq,
+    "jsonl": load_jsonl,
+    "pubmedqa": load_pubmedqa,
+}

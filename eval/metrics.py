@@ -1,13 +1,23 @@
-"""Retrieval metrics over ranked document ids: pure functions, one question at a time.
+"""Evaluation metrics: pure functions, one question at a time unless they take label lists.
 
-``ranked`` is the retrieved document ids, best first, without duplicates; ``gold`` the relevant
-ids. Averaging over questions is the caller's (a plain mean).
+Retrieval: ``ranked`` is the retrieved document ids, best first, without duplicates; ``gold``
+the relevant ids. Averaging over questions is the caller's (a plain mean). Answers: yes/no/maybe
+labels (accuracy, macro-F1, confusion), BioASQ exact answers (factoid, list), ROUGE-L for free
+text. Citations: precision/recall of cited documents. Latency: percentiles.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import re
+import string
+import unicodedata
+from collections import Counter
 from collections.abc import Collection, Sequence
+
+# rouge-score 0.1.2 ships no type information (no py.typed).
+from rouge_score import rouge_scorer  # type: ignore[import-untyped]
 
 
 def hit_at_k(ranked: Sequence[str], gold: Collection[str], k: int) -> float:
@@ -40,3 +50,166 @@ def ndcg_at_k(ranked: Sequence[str], gold: Collection[str], k: int) -> float:
 def mean(values: Sequence[float]) -> float:
     """The plain mean; 0.0 for no values."""
     return sum(values) / len(values) if values else 0.0
+
+
+# --- Answer labels (yes/no/maybe) ---------------------------------------------------------------
+
+
+def accuracy(pred: Sequence[str], gold: Sequence[str]) -> float:
+    """Share of positions where the predicted label equals the gold one (0.0 for none)."""
+    _same_length(pred, gold)
+    return sum(p == g for p, g in zip(pred, gold, strict=True)) / len(gold) if gold else 0.0
+
+
+def macro_f1(
+    pred: Sequence[str], gold: Sequence[str], labels: Sequence[str] = ("yes", "no", "maybe")
+) -> float:
+    """Unweighted mean of per-label F1 over the ``labels`` that occur in ``gold`` or ``pred``.
+
+    Zero division counts as 0: a label never predicted has precision 0, a label never in gold
+    has recall 0, and F1 is 0 when precision + recall is 0 (scikit-learn's
+    ``zero_division=0``). Labels in neither list are left out of the mean, so predicting only
+    "yes" on a yes/no set scores over two labels, not three. A prediction outside ``labels``
+    (an abstention, say) is a miss for its gold label and forms no class of its own. 0.0 when
+    no label occurs at all.
+    """
+    _same_length(pred, gold)
+    present = [lab for lab in labels if lab in gold or lab in pred]
+    scores = []
+    for lab in present:
+        tp = sum(p == g == lab for p, g in zip(pred, gold, strict=True))
+        n_pred, n_gold = sum(p == lab for p in pred), sum(g == lab for g in gold)
+        precision = tp / n_pred if n_pred else 0.0
+        recall = tp / n_gold if n_gold else 0.0
+        total = precision + recall
+        scores.append(2 * precision * recall / total if total else 0.0)
+    return mean(scores)
+
+
+def confusion(pred: Sequence[str], gold: Sequence[str], labels: Sequence[str]) -> list[list[int]]:
+    """Counts with one row per gold label and one column per predicted label, in ``labels``
+    order (scikit-learn's layout). Pairs with a label outside ``labels`` are not counted."""
+    _same_length(pred, gold)
+    slot = {lab: i for i, lab in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for p, g in zip(pred, gold, strict=True):
+        if p in slot and g in slot:
+            matrix[slot[g]][slot[p]] += 1
+    return matrix
+
+
+def majority_baseline(gold: Sequence[str]) -> tuple[str, float]:
+    """The most frequent gold label and the accuracy of always answering it.
+
+    Ties go to the alphabetically first label, so the answer does not depend on order;
+    ``("", 0.0)`` for no gold labels.
+    """
+    if not gold:
+        return "", 0.0
+    counts = Counter(gold)
+    label = min(counts, key=lambda lab: (-counts[lab], lab))
+    return label, counts[label] / len(gold)
+
+
+def _same_length(pred: Sequence[str], gold: Sequence[str]) -> None:
+    if len(pred) != len(gold):
+        raise ValueError(f"{len(pred)} predictions for {len(gold)} gold labels")
+
+
+# --- BioASQ exact answers -----------------------------------------------------------------------
+
+_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
+
+
+def normalize_answer(text: str) -> str:
+    """Lower case, punctuation removed (``IL-6`` -> ``il6``), articles dropped, spaces collapsed.
+
+    The SQuAD normalisation; Unicode punctuation (``–``, ``’``) counts as punctuation too.
+    """
+    kept = "".join(
+        c for c in text.lower() if c not in string.punctuation and not _is_punctuation(c)
+    )
+    return " ".join(_ARTICLES.sub(" ", kept).split())
+
+
+def _is_punctuation(char: str) -> bool:
+    return unicodedata.category(char).startswith("P")
+
+
+def factoid_lenient(predicted: Sequence[str], synonyms: Collection[str], k: int = 5) -> float:
+    """1.0 if any of the first ``k`` predicted strings matches any gold synonym, else 0.0.
+
+    Matching is equality after :func:`normalize_answer`; strings that normalise to "" never
+    match. ``k=1`` gives BioASQ's strict accuracy.
+    """
+    gold = {normalize_answer(s) for s in synonyms} - {""}
+    return 1.0 if any(normalize_answer(p) in gold for p in predicted[:k]) else 0.0
+
+
+def list_f1(predicted: Sequence[str], gold_groups: Sequence[Collection[str]]) -> float:
+    """F1 of a predicted list against gold items, each item a collection of synonyms.
+
+    Predictions are normalised (:func:`normalize_answer`) and de-duplicated; each one is
+    matched to the first still-unmatched gold item having it as a synonym, so an item counts
+    once however many of its synonyms are listed. Precision = matches / predictions, recall =
+    matches / gold items; 0.0 when nothing matches (no predictions or no gold included).
+    """
+    items = [{normalize_answer(s) for s in group} - {""} for group in gold_groups]
+    answers = [a for a in dict.fromkeys(normalize_answer(p) for p in predicted) if a]
+    matched = [False] * len(items)
+    for answer in answers:
+        slot = next((i for i, g in enumerate(items) if not matched[i] and answer in g), None)
+        if slot is not None:
+            matched[slot] = True
+    hits = sum(matched)
+    if not hits:
+        return 0.0
+    precision, recall = hits / len(answers), hits / len(items)
+    return 2 * precision * recall / (precision + recall)
+
+
+# --- Free text, citations, latency --------------------------------------------------------------
+
+
+@functools.cache
+def _rouge() -> rouge_scorer.RougeScorer:
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+
+
+def rouge_l(prediction: str, reference: str) -> float:
+    """ROUGE-L F-measure (longest common subsequence, Porter-stemmed tokens) from ``rouge-score``.
+
+    0.0 when either text has no tokens.
+    """
+    return float(_rouge().score(reference, prediction)["rougeL"].fmeasure)
+
+
+def citation_precision_recall(
+    cited_ids: Collection[str], gold_ids: Collection[str]
+) -> tuple[float | None, float | None]:
+    """(precision, recall) of the documents an answer cites against the gold documents.
+
+    Precision = cited gold / cited, ``None`` when nothing is cited (undefined: an abstention is
+    neither right nor wrong; average over the answers that cite). Recall = cited gold / gold,
+    0.0 when nothing is cited, ``None`` when there is no gold document. Duplicates count once.
+    """
+    cited, gold = set(cited_ids), set(gold_ids)
+    found = len(cited & gold)
+    precision = found / len(cited) if cited else None
+    recall = found / len(gold) if gold else None
+    return precision, recall
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q``-th percentile (0-100) by the nearest-rank method; ``None`` for no values.
+
+    Nearest rank returns an observed value: the smallest one with at least ``q`` % of the
+    values at or below it (``q=50`` of ``[1, 2, 3, 4]`` is 2, not numpy's interpolated 2.5).
+    """
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} is outside 0-100")
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(math.ceil(q / 100 * len(ordered)), 1)
+    return ordered[rank - 1]

