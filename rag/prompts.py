@@ -46,3 +46,14 @@ def rewrite_messages(question: str, history: Sequence[Turn]) -> list[dict[str, s
     past = "\n".join(f"User: {t.question}\nAssistant: {t.answer[:300]}" for t in history[-3:])
     user = f"Conversation:\n{past}\n\nFollow-up question: {question}\n\nStandalone question:"
     return [{"role": "system", "content": REWRITE_SYSTEM}, {"role": "user", "content": user}]
+
+
+def label_messages(
+    question: str, sources: Sequence[Source], labels: Sequence[str]
+) -> list[dict[str, str]]:
+    """Chat messages asking for one of ``labels`` (e.g. yes/no/maybe) as the answer."""
+    blocks = "\n\n".join(source_block(s) for s in sources)
+    choices = ", ".join(labels[:-1]) + f" or {labels[-1]}"
+    user = f"Sources:\n{blocks}\n\nQuestion: {question}\nAnswer with one word: {choices}."
+    return [{"role": "system", "content": "You answer from the sources."},
+            {"role": "user", "content": user}]  # fmt: skip
