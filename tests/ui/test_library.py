@@ -1,0 +1,61 @@
+"""ui.library: upload limits with clear messages, and the document listing over a real store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from corpus.model import Section, build_document
+from rag.store import Store
+from ui.library import check_uploads, list_documents
+
+
+def test_uploads_of_the_wrong_type_or_size_are_refused_with_reasons(tmp_path: Path) -> None:
+    ok = tmp_path / "paper.nbib"
+    ok.write_text("PMID- 1\nTI  - A title.\n")
+    word = tmp_path / "notes.docx"
+    word.write_bytes(b"PK\x03\x04")
+    bare = tmp_path / "README"
+    bare.write_text("text")
+    big = tmp_path / "big.pdf"
+    big.write_bytes(b"%PDF-" + b"0" * (2 * 2**20))
+    accepted, problems = check_uploads([ok, word, bare, big], max_mb=1)
+    assert accepted == [ok]
+    assert problems[0].startswith("notes.docx: .docx files are not accepted; upload PDF (.pdf)")
+    assert problems[1].startswith("README: files without an extension are not accepted")
+    assert problems[2] == (
+        "big.pdf: 2.0 MB is over the 1 MB upload limit (rag serve --max-upload-mb)"
+    )
+
+
+def test_every_reader_format_is_accepted(tmp_path: Path) -> None:
+    names = ["a.pdf", "b.xml", "c.nxml", "d.nbib", "e.txt", "f.jsonl", "g.xml.gz", "h.MD"]
+    paths = [tmp_path / n for n in names]
+    for p in paths:
+        p.write_text("x")
+    assert check_uploads(paths, max_mb=1) == (paths, [])
+
+
+def test_list_documents_newest_first_filtered_with_counts(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.sqlite")
+    for pmid, title, journal in [
+        ("1", "Aspirin and adenoma", "Br J Cancer"),
+        ("2", "MDM2 and immunotherapy", "J Biomed Sci"),
+        ("3", "Another aspirin trial", None),
+    ]:
+        doc = build_document(
+            title=title, sections=[Section("Abstract", f"{title}.")],
+            source_path=f"/tmp/upload/{pmid}.nbib", format="medline", pmid=pmid,
+            journal=journal, year=2000 + int(pmid),
+        )  # fmt: skip
+        store.add(doc, [], np.zeros((0, 4), dtype=np.float32))
+    rows, total = list_documents(store)
+    assert [r.id for r in rows] == ["pmid:3", "pmid:2", "pmid:1"] and total == 3
+    assert (rows[1].journal, rows[1].year, rows[1].format, rows[1].source) == (
+        "J Biomed Sci", 2002, "medline", "2.nbib",
+    )  # fmt: skip
+    rows, total = list_documents(store, "aspirin", limit=1)
+    assert [r.id for r in rows] == ["pmid:3"] and total == 2
+    assert list_documents(store, "biomed sci")[1] == 1
+    assert list_documents(store, None) == list_documents(store, "")

@@ -1,0 +1,176 @@
+"""What the web app's events do: call the pipeline, lookup, export or ingest, and render the result.
+
+Each public method is one event of :mod:`ui.app`. :class:`RagError` becomes a message here (a
+``gr.Warning`` toast or an error box); nothing broader is caught.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, cast
+
+import gradio as gr
+
+from rag.answer import Answer, AnswerMode, Delta, Turn
+from rag.errors import RagError
+from rag.export import export
+from rag.ingest import ingest, remove
+from rag.lookup import lookup
+from rag.pipeline import Pipeline
+from rag.retrieval import Filters
+from ui import render
+from ui.library import check_uploads, list_documents
+
+ChatMessage = dict[str, str]
+ChatOutputs = tuple[list[ChatMessage], list[Answer], str]
+LibraryOutputs = tuple[str, str, Any]  # status HTML, table HTML, the remove dropdown
+
+
+class Actions:
+    """The events of one served app, over one index."""
+
+    def __init__(self, pipeline: Pipeline, folder: Path, max_upload_mb: float) -> None:
+        self.pipeline = pipeline
+        self.folder = folder
+        self.max_upload_mb = max_upload_mb
+        self.export_dir = Path(tempfile.mkdtemp(prefix="litrag-export-"))
+        self._write = threading.Lock()  # one ingest or removal at a time in this process
+
+    # --- Chat ---------------------------------------------------------------------------------
+
+    def chat(
+        self,
+        question: str,
+        answers: list[Answer],
+        k: float,
+        year_min: str | None,
+        year_max: str | None,
+        mode: str,
+    ) -> Iterator[ChatOutputs]:
+        """Stream the answer to ``question`` as a follow-up of ``answers`` (the conversation)."""
+        pipeline = self.pipeline  # a concurrent ingest may swap it; this answer keeps its own
+        history = [Turn(a.standalone_question or a.question, a.answer) for a in answers]
+        filters = Filters(year_min=_year(year_min), year_max=_year(year_max))
+        past = render.chat_messages(answers)
+        asked = {"role": "user", "content": render.question_html(question)}
+        draft = ""
+        yield [*past, asked, _assistant(render.draft_html(""))], answers, ""
+        try:
+            events = pipeline.stream(
+                question, history, cast(AnswerMode, mode), int(k), filters
+            )  # fmt: skip
+            for event in events:
+                if isinstance(event, Delta):
+                    draft += event.text
+                    yield [*past, asked, _assistant(render.draft_html(draft))], answers, ""
+                else:
+                    done = [*answers, event]
+                    yield render.chat_messages(done), done, ""
+        except RagError as exc:
+            gr.Warning(str(exc))
+            yield [*past, asked, _assistant(render.error_html(str(exc)))], answers, question
+
+    def ask_json(self, question: str) -> dict[str, Any]:
+        """The ``/ask`` API: the checked answer as ``Answer.to_json()`` (citations carry "url")."""
+        try:
+            return self.pipeline.ask(question).to_json()
+        except RagError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    # --- Lookup -------------------------------------------------------------------------------
+
+    def lookup(self, query: str, k: float) -> tuple[str, Any, Any]:
+        """Records and supporting passages for ``query``, with BibTeX and RIS downloads."""
+        hidden = gr.DownloadButton(visible=False)
+        try:
+            found = lookup(self.pipeline, query, int(k))
+        except RagError as exc:
+            gr.Warning(str(exc))
+            return render.error_html(str(exc)), hidden, hidden
+        if not found.documents:
+            return render.lookup_html(found), hidden, hidden
+        folder = Path(tempfile.mkdtemp(dir=self.export_dir))
+        name = re.sub(r"[^A-Za-z0-9]+", "-", found.query)[:40].strip("-") or "lookup"
+        files = []
+        for fmt, suffix, label in (("bibtex", "bib", "BibTeX"), ("ris", "ris", "RIS")):
+            path = folder / f"litrag-{name}.{suffix}"
+            path.write_text(export(found.documents, fmt), encoding="utf-8")
+            n = len(found.documents)
+            files.append(gr.DownloadButton(f"{label} ({n})", value=str(path), visible=True))
+        return render.lookup_html(found), files[0], files[1]
+
+    # --- Library ------------------------------------------------------------------------------
+
+    def library(self, contains: str | None = "") -> tuple[str, Any]:
+        """The document table and the remove dropdown, filtered by ``contains``."""
+        rows, total = list_documents(self.pipeline.retriever.index.store, contains)
+        choices = [(f"{r.title[:90]} — {r.id}", r.id) for r in rows]
+        return render.library_html(rows, total), gr.Dropdown(choices=choices, value=None)
+
+    def add_files(
+        self,
+        files: Sequence[str] | None,
+        contains: str | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 -- Gradio's idiom: it finds the bar by this default
+    ) -> LibraryOutputs:
+        """Ingest the uploaded files (accepted types and sizes only) with a progress bar."""
+        paths, problems = check_uploads([Path(f) for f in files or ()], self.max_upload_mb)
+        lines = [render.error_html(p) for p in problems]
+        if paths:
+            progress(0, desc="reading the files")
+            try:
+                with self._write:
+                    report = ingest(
+                        paths, self.folder, self.pipeline.settings,
+                        lambda done, total: progress((done, total), desc="indexing", unit="docs"),
+                    )  # fmt: skip
+                    self._reopen()
+            except RagError as exc:
+                gr.Warning(str(exc))
+                return render.error_html(str(exc)), *self.library(contains)
+            lines = [render.ingest_html(report), *lines]
+        elif not problems:
+            lines = [render.error_html("Choose one or more files to add first.")]
+        return "".join(lines), *self.library(contains)
+
+    def remove(self, doc_id: str | None, contains: str | None) -> LibraryOutputs:
+        """Delete one document from the index."""
+        if not doc_id:
+            return render.error_html("Choose a document to remove."), *self.library(contains)
+        try:
+            with self._write:
+                removed, _ = remove([doc_id], self.folder, self.pipeline.settings)
+                self._reopen()
+        except RagError as exc:
+            gr.Warning(str(exc))
+            return render.error_html(str(exc)), *self.library(contains)
+        status = render.removed_html(removed, doc_id)
+        return status, *self.library(contains)
+
+    def _reopen(self) -> None:
+        """Serve the changed index from now on.
+
+        A new :class:`Pipeline` rather than ``pipeline.reload()``: reload closes the store that
+        answers still streaming in other threads are reading; the old pipeline closes when the
+        last of them lets go of it.
+        """
+        self.pipeline = Pipeline.open(self.folder, self.pipeline.settings)
+
+
+def _year(text: str | None) -> int | None:
+    """A year typed in a year box; blank (or not a year, with a warning) means no limit."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"\d{4}", text):
+        gr.Warning(f"{text!r} is not a year such as 2015; that limit is left out")
+        return None
+    return int(text)
+
+
+def _assistant(html: str) -> ChatMessage:
+    return {"role": "assistant", "content": html}
