@@ -24,7 +24,7 @@ from eval.gold import load_bioasq, load_pubmedqa
 from rag.citations import lexical_support, split_sentences
 from rag.embeddings import load_embedder
 from rag.search import open_retriever
-from rag.settings import load_settings
+from rag.settings import AnswerSettings, load_settings
 
 OFF_TOPIC = [
     "Who won the 2018 FIFA World Cup final?",
@@ -119,6 +119,14 @@ def support(limit: int, seed: int) -> None:
             recall = tp / max((data[:, 2] == 1).sum(), 1)
             f1 = 2 * precision * recall / max(precision + recall, 1e-9)
             best.append((f1, precision, recall, te, tl))
+    defaults = AnswerSettings()
+    for f1, p, r, te, tl in best:
+        if (
+            abs(te - defaults.support_embedding) < 1e-6
+            and abs(tl - defaults.support_lexical) < 1e-6
+        ):
+            print(f"  settings (embedding {te:.2f} or lexical {tl:.2f}): precision {p:.3f} "
+                  f"recall {r:.3f} F1 {f1:.3f}")  # fmt: skip
     best.sort(reverse=True)
     for f1, p, r, te, tl in best[:5]:
         print(f"  embedding {te:.2f} or lexical {tl:.2f}: precision {p:.3f} recall {r:.3f} "
@@ -137,8 +145,10 @@ def main() -> None:
     parser.add_argument("--keep", type=float, default=0.98, help="Share of gold to answer.")
     parser.add_argument("--limit", type=int, default=2000, help="Questions per gold set.")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--support-only", action="store_true")
     args = parser.parse_args()
-    refusal(args.index, args.keep, args.limit)
+    if not args.support_only:
+        refusal(args.index, args.keep, args.limit)
     support(args.limit, args.seed)
 
 
