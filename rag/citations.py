@@ -30,6 +30,7 @@ _BOUNDARY = re.compile(r"[.!?](?P<markers>(?:\s*" + MARKER.pattern + r")*)(?=\s+
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(STOPWORDS_EN_PLUS)
 _stemmer = Stemmer.Stemmer("english")
+_REMEMBERED = 256  # passages whose sentence vectors a checker keeps (a few answers' worth)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,19 +136,27 @@ class SupportChecker:
     def __init__(self, embedder: Embedder, settings: AnswerSettings) -> None:
         self.embedder = embedder
         self.settings = settings
+        self._seen: dict[str, tuple[list[tuple[int, int]], np.ndarray]] = {}
 
     def sentence_vectors(
         self, passages: Sequence[str]
     ) -> list[tuple[list[tuple[int, int]], np.ndarray]]:
-        """Each passage's sentence spans and their vectors (one batch for all passages)."""
-        spans = [split_sentences(p) or [(0, len(p))] for p in passages]
-        texts = [p[a:b] for p, ss in zip(passages, spans, strict=True) for a, b in ss]
+        """Each passage's sentence spans and their vectors (one batch for the passages not seen).
+
+        An answer embeds its passages' sentences once: the prompt excerpts, the extractive pick
+        and the support check all ask for the same passages, so the last few are remembered.
+        """
+        missing = list(dict.fromkeys(p for p in passages if p not in self._seen))
+        spans = [split_sentences(p) or [(0, len(p))] for p in missing]
+        texts = [p[a:b] for p, ss in zip(missing, spans, strict=True) for a, b in ss]
         vectors = self.embedder.embed_documents(texts) if texts else np.zeros((0, 1))
-        out, i = [], 0
-        for ss in spans:
-            out.append((ss, vectors[i : i + len(ss)]))
+        i = 0
+        for passage, ss in zip(missing, spans, strict=True):
+            self._seen[passage] = (ss, vectors[i : i + len(ss)])
             i += len(ss)
-        return out
+        while len(self._seen) > _REMEMBERED:
+            self._seen.pop(next(iter(self._seen)))
+        return [self._seen[p] for p in passages]
 
     def check(self, claims: Sequence[str], passages: Sequence[str]) -> list[list[Support]]:
         """``result[i][j]``: how passage ``j`` supports claim ``i``."""

@@ -18,7 +18,7 @@ import numpy as np
 from rag.answer import CANNOT_ANSWER, Answer, AnswerMode, Delta, Source, Timings, Turn
 from rag.citations import Claim, SupportChecker, close_loop, content_stems, parse_answer
 from rag.errors import ConfigError, QuestionError
-from rag.generation import GenerationError, LocalModel, load_backend
+from rag.generation import DEFAULT_LLM_NAME, GenerationError, LocalModel, load_backend
 from rag.prompts import answer_messages, rewrite_messages
 from rag.retrieval import Filters, Hit, Retriever
 from rag.search import open_retriever
@@ -47,30 +47,21 @@ def evidence_strength(hits: Sequence[Hit]) -> float:
 class Pipeline:
     """Answers questions over one index; the LLM backend is loaded on first use."""
 
-    def __init__(
-        self, retriever: Retriever, settings: Settings, folder: Path | None = None
-    ) -> None:
+    def __init__(self, retriever: Retriever, settings: Settings) -> None:
         self.retriever = retriever
         self.settings = settings
-        self.folder = folder
         self.checker = SupportChecker(retriever.embedder, settings.answer)
 
     @classmethod
     def open(cls, folder: Path, settings: Settings) -> Pipeline:
         """A pipeline over the index in ``folder``."""
-        return cls(open_retriever(folder, settings), settings, folder)
-
-    def reload(self) -> None:
-        """Re-open the index (after documents were added or removed by another writer)."""
-        if self.folder is not None:
-            self.retriever.index.close()
-            self.retriever = open_retriever(self.folder, self.settings)
+        return cls(open_retriever(folder, settings), settings)
 
     @property
     def model_name(self) -> str:
         """The LLM's name as configured (without loading it)."""
         g = self.settings.generation
-        return g.endpoint_model or g.endpoint or g.model or "SmolLM2-135M-Instruct (Q4_1 GGUF)"
+        return g.endpoint_model or g.endpoint or g.model or DEFAULT_LLM_NAME
 
     def ask(
         self,
