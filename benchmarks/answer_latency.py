@@ -34,7 +34,8 @@ def main() -> None:
     parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"])
     parser.add_argument("--tokens", type=int, default=150)
     args = parser.parse_args()
-    settings = Settings(generation={"dtype": args.dtype, "max_new_tokens": args.tokens})  # type: ignore[arg-type]
+    generation = {"dtype": args.dtype, "max_new_tokens": args.tokens}
+    settings = Settings(generation=generation)  # type: ignore[arg-type]
     start = time.perf_counter()
     pipeline = Pipeline.open(args.index, settings)
     backend = load_backend(settings.generation)
@@ -48,6 +49,8 @@ def main() -> None:
         print(f"first token {t.first_token_ms or 0:6.0f} ms  total {t.total_ms:6.0f} ms  "
               f"{t.tokens:3d} tokens  {t.tokens_per_s or 0:5.1f} tok/s  check {t.check_ms:4.0f} ms"
               f"  retrieve {t.retrieve_ms:4.0f} ms  {q[:50]}")  # fmt: skip
+    full = [f"{r[1] / 1000:.2f} s" for r in rows if r[2] >= args.tokens]
+    print(f"answers of {args.tokens} tokens, end to end: {', '.join(full) or 'none'}")
     med = [statistics.median(c) for c in zip(*rows, strict=True)]
     print(f"median: first token {med[0]:.0f} ms, total {med[1]:.0f} ms for {med[2]:.0f} tokens "
           f"({med[3]:.1f} tok/s), support check {med[4]:.0f} ms")  # fmt: skip
