@@ -7,6 +7,7 @@ back to an extractive answer.
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib.util
 import json
@@ -173,16 +174,28 @@ class LocalModel:
         return str(self.tokenizer.decode(tokens, skip_special_tokens=True))
 
     def option_scores(self, messages: Messages, options: Sequence[str]) -> list[float]:
-        """Log-likelihood of each option as the start of the reply (constrained choice)."""
-        prompt = self.prompt_ids(messages)["input_ids"]
+        """Log-likelihood of each option as the start of the reply (constrained choice).
+
+        The prompt is run once; each option continues from a copy of its KV cache.
+        """
+        prompt = self.prompt_ids(messages)
         scores = []
         with self.lock, torch.inference_mode():
+            cache = DynamicCache()
+            out = self.model(**prompt, past_key_values=cache, use_cache=True, logits_to_keep=1)
+            first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
             for option in options:
-                ids = self.tokenizer(option, add_special_tokens=False, return_tensors="pt")
-                full = torch.cat([prompt, ids["input_ids"]], dim=1)
-                logits = self.model(input_ids=full).logits[0, prompt.shape[1] - 1 : -1].float()
-                logp = torch.log_softmax(logits, dim=-1)
-                scores.append(float(logp.gather(1, ids["input_ids"][0][:, None]).sum()))
+                ids = self.tokenizer(option, add_special_tokens=False)["input_ids"]
+                score = float(first[ids[0]])
+                if len(ids) > 1:
+                    rest = self.model(
+                        input_ids=torch.tensor([ids[:-1]]),
+                        past_key_values=copy.deepcopy(cache),
+                        use_cache=True,
+                    ).logits[0]
+                    logp = torch.log_softmax(rest.float(), dim=-1)
+                    score += float(logp.gather(1, torch.tensor(ids[1:])[:, None]).sum())
+                scores.append(score)
         return scores
 
 
