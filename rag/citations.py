@@ -146,6 +146,9 @@ class SupportChecker:
         An answer embeds its passages' sentences once: the prompt excerpts, the extractive pick
         and the support check all ask for the same passages, so the last few are remembered.
         """
+        for p in dict.fromkeys(passages):  # the least recently asked for go first
+            if p in self._seen:
+                self._seen[p] = self._seen.pop(p)
         missing = list(dict.fromkeys(p for p in passages if p not in self._seen))
         spans = [split_sentences(p) or [(0, len(p))] for p in missing]
         texts = [p[a:b] for p, ss in zip(missing, spans, strict=True) for a, b in ss]
@@ -154,9 +157,10 @@ class SupportChecker:
         for passage, ss in zip(missing, spans, strict=True):
             self._seen[passage] = (ss, vectors[i : i + len(ss)])
             i += len(ss)
-        while len(self._seen) > _REMEMBERED:
+        found = [self._seen[p] for p in passages]
+        while len(self._seen) > max(_REMEMBERED, len(passages)):
             self._seen.pop(next(iter(self._seen)))
-        return [self._seen[p] for p in passages]
+        return found
 
     def check(self, claims: Sequence[str], passages: Sequence[str]) -> list[list[Support]]:
         """``result[i][j]``: how passage ``j`` supports claim ``i``."""

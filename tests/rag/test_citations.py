@@ -130,3 +130,14 @@ def test_unsupported_sentences_removed_when_asked() -> None:
     claims = [Claim("MDM2 amplification makes hyperprogressive disease likely.", (1,)),
               Claim("The 2018 World Cup was won by France.", (1,))]  # fmt: skip
     assert [s.text for s in close_loop(claims, SOURCES, strict)[1]] == [claims[0].text]
+
+
+def test_sentence_vector_memory_keeps_what_is_asked_for(
+    checker: SupportChecker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Regression: a passage seen long ago, asked for again with new ones, was evicted mid-call.
+    monkeypatch.setattr("rag.citations._REMEMBERED", 2)
+    old, a, b, c = "Old passage. Two.", "First new.", "Second new.", "Third new."
+    checker.sentence_vectors([old])
+    checker.sentence_vectors([a, b])
+    assert len(checker.sentence_vectors([old, a, b, c])) == 4
