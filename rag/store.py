@@ -51,6 +51,31 @@ MIGRATIONS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """One indexed document as a listing shows it."""
+
+    id: str
+    title: str
+    journal: str | None
+    year: int | None
+    pmid: str | None
+    pmcid: str | None
+    doi: str | None
+    format: str
+    source: str  # the name of the file it was read from
+    chunks: int
+
+
+_LIST_SQL = """
+SELECT d.id, d.title, d.journal, d.year, d.pmid, d.pmcid, d.doi,
+       json_extract(d.record, '$.format'), json_extract(d.record, '$.source_path'),
+       (SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.id)
+FROM documents d {where} ORDER BY d.rowid DESC LIMIT ?
+"""
+_LIST_WHERE = "WHERE d.id LIKE ? OR d.title LIKE ? OR d.journal LIKE ? OR d.doi LIKE ?"
+
+
+@dataclass(frozen=True, slots=True)
 class StoredChunk:
     """A chunk as stored, with the fields of its document that a hit shows."""
 
@@ -176,6 +201,19 @@ class Store:
             list(rows),
         )
         return {r[0]: StoredChunk(*r) for r in found.fetchall()}
+
+    def list_documents(
+        self, contains: str | None = "", limit: int = 200
+    ) -> tuple[list[StoredDocument], int]:
+        """The most recently added documents whose id, title, journal or DOI contain
+        ``contains``, newest first, and how many match in all."""
+        needle = (contains or "").strip()
+        params: list[object] = [f"%{needle}%"] * 4 if needle else []
+        where = _LIST_WHERE if needle else ""
+        found = self.db.execute(_LIST_SQL.format(where=where), [*params, limit]).fetchall()
+        total = self.db.execute(f"SELECT COUNT(*) FROM documents d {where}", params).fetchone()[0]
+        rows = [StoredDocument(*r[:7], r[7] or "", Path(r[8] or "").name, int(r[9])) for r in found]
+        return rows, int(total)
 
     def document(self, doc_id: str) -> Document | None:
         """The stored document with this id."""

@@ -23,7 +23,7 @@ from rag.lookup import lookup
 from rag.pipeline import Pipeline
 from rag.retrieval import Filters
 from ui import render
-from ui.library import check_uploads, list_documents
+from ui.library import LIST_LIMIT, check_uploads
 
 ChatMessage = dict[str, str]
 ChatOutputs = tuple[list[ChatMessage], list[Answer], str]
@@ -107,7 +107,7 @@ class Actions:
 
     def library(self, contains: str | None = "") -> tuple[str, Any]:
         """The document table and the remove dropdown, filtered by ``contains``."""
-        rows, total = list_documents(self.pipeline.retriever.index.store, contains)
+        rows, total = self.pipeline.retriever.index.store.list_documents(contains, LIST_LIMIT)
         choices = [(f"{r.title[:90]} — {r.id}", r.id) for r in rows]
         return render.library_html(rows, total), gr.Dropdown(choices=choices, value=None)
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from rag.answer import CANNOT_ANSWER, Answer, Citation, Source, Timings
-from ui.library import LibraryRow
+from rag.store import StoredDocument
 
 if TYPE_CHECKING:  # rag.lookup and rag.ingest import the model stack; render stays light
     from corpus.model import Document
@@ -340,7 +340,7 @@ def removed_html(removed: Sequence[str], wanted: str) -> str:
     return f'<p class="removed">Removed {esc(", ".join(removed))}.</p>'
 
 
-def library_html(rows: Sequence[LibraryRow], total: int) -> str:
+def library_html(rows: Sequence[StoredDocument], total: int) -> str:
     """The documents of the index as a table (``total`` = how many match, shown or not)."""
     if not rows:
         return '<p class="empty">No document matches.</p>'
@@ -355,7 +355,7 @@ def library_html(rows: Sequence[LibraryRow], total: int) -> str:
     )
 
 
-def _library_row(row: LibraryRow) -> str:
+def _library_row(row: StoredDocument) -> str:
     ids = identifiers(row.pmid, row.doi, row.pmcid)
     return (
         f'<tr><td class="title">{esc(row.title) or "(no title)"}</td><td>{esc(row.journal)}</td>'

@@ -8,7 +8,7 @@ import numpy as np
 
 from corpus.model import Section, build_document
 from rag.store import Store
-from ui.library import check_uploads, list_documents
+from ui.library import check_uploads
 
 
 def test_uploads_of_the_wrong_type_or_size_are_refused_with_reasons(tmp_path: Path) -> None:
@@ -50,12 +50,12 @@ def test_list_documents_newest_first_filtered_with_counts(tmp_path: Path) -> Non
             journal=journal, year=2000 + int(pmid),
         )  # fmt: skip
         store.add(doc, [], np.zeros((0, 4), dtype=np.float32))
-    rows, total = list_documents(store)
+    rows, total = store.list_documents()
     assert [r.id for r in rows] == ["pmid:3", "pmid:2", "pmid:1"] and total == 3
     assert (rows[1].journal, rows[1].year, rows[1].format, rows[1].source) == (
         "J Biomed Sci", 2002, "medline", "2.nbib",
     )  # fmt: skip
-    rows, total = list_documents(store, "aspirin", limit=1)
+    rows, total = store.list_documents("aspirin", limit=1)
     assert [r.id for r in rows] == ["pmid:3"] and total == 2
-    assert list_documents(store, "biomed sci")[1] == 1
-    assert list_documents(store, None) == list_documents(store, "")
+    assert store.list_documents("biomed sci")[1] == 1
+    assert store.list_documents(None) == store.list_documents("")

@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 from corpus.model import Section, build_document
 from rag.answer import CANNOT_ANSWER, Answer, Citation, Sentence, Source, Timings
 from rag.lookup import Lookup
+from rag.store import StoredDocument
 from ui import render
-from ui.library import LibraryRow
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
 ALLOWED_TAGS = {
@@ -206,7 +206,7 @@ def test_lookup_shows_records_passages_and_escapes() -> None:
 
 
 def test_library_table_escapes_titles() -> None:
-    row = LibraryRow(
+    row = StoredDocument(
         id="hash:1", title=HOSTILE, journal=None, year=None, pmid="1", pmcid=None, doi=None,
         format="text", source="a.txt", chunks=3,
     )  # fmt: skip
