@@ -163,12 +163,22 @@ class Store:
         rows = []
         for chunk, vector in zip(chunks, vectors.astype(np.float16), strict=True):
             cursor = self.db.execute(
-                "INSERT INTO chunks (doc_id, ordinal, section, section_index, start, \"end\", "
+                'INSERT INTO chunks (doc_id, ordinal, section, section_index, start, "end", '
                 "page_start, page_end, text, embed_text, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (doc.id, chunk.ordinal, chunk.section, chunk.section_index, chunk.start,
-                 chunk.end, chunk.page_start, chunk.page_end, chunk.text, chunk.embed_text,
-                 vector.tobytes()),
-            )  # fmt: skip
+                (
+                    doc.id,
+                    chunk.ordinal,
+                    chunk.section,
+                    chunk.section_index,
+                    chunk.start,
+                    chunk.end,
+                    chunk.page_start,
+                    chunk.page_end,
+                    chunk.text,
+                    chunk.embed_text,
+                    vector.tobytes(),
+                ),
+            )
             rows.append(int(cursor.lastrowid or 0))
         return rows
 
@@ -212,7 +222,21 @@ class Store:
         where = _LIST_WHERE if needle else ""
         found = self.db.execute(_LIST_SQL.format(where=where), [*params, limit]).fetchall()
         total = self.db.execute(f"SELECT COUNT(*) FROM documents d {where}", params).fetchone()[0]
-        rows = [StoredDocument(*r[:7], r[7] or "", Path(r[8] or "").name, int(r[9])) for r in found]
+        rows = [
+            StoredDocument(
+                id=r[0],
+                title=r[1],
+                journal=r[2],
+                year=r[3],
+                pmid=r[4],
+                pmcid=r[5],
+                doi=r[6],
+                format=r[7] or "",
+                source=Path(r[8] or "").name,
+                chunks=int(r[9]),
+            )
+            for r in found
+        ]
         return rows, int(total)
 
     def document(self, doc_id: str) -> Document | None:
