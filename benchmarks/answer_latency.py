@@ -13,9 +13,9 @@ import statistics
 import time
 from pathlib import Path
 
-from rag.generation import load_backend
-from rag.pipeline import Pipeline
-from rag.settings import Settings
+from base.settings import Settings
+from rag.answer.engines import load_backend
+from rag.answer.pipeline import Pipeline
 
 QUESTIONS = [
     "Why are patients with MDM2 amplification at risk during immune checkpoint inhibitor therapy?",

@@ -24,11 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from langchain_peer import run_peer  # noqa: E402
-
-from rag.embeddings import load_embedder  # noqa: E402
-from rag.ingest import ingest  # noqa: E402
-from rag.settings import Settings  # noqa: E402
+from base.settings import Settings  # noqa: E402
+from rag.index.embeddings import load_embedder  # noqa: E402
+from rag.index.ingest import ingest  # noqa: E402
 
 
 def run_litrag(path: Path, settings: Settings) -> dict[str, float]:
@@ -50,6 +48,8 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
+    from langchain_peer import run_peer  # the bench extra: `pip install -e '.[bench]'`
+
     settings = Settings()
     embedder = load_embedder(settings.embedding)  # loaded before timing, as the peer's model is
     load = os.getloadavg()[0]

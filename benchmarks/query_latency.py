@@ -25,12 +25,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from base.settings import Settings, load_settings  # noqa: E402
 from eval.gold import load_bioasq  # noqa: E402
-from rag.ann import search_one  # noqa: E402
-from rag.chunking import Chunk  # noqa: E402
-from rag.index import Index  # noqa: E402
-from rag.search import open_retriever  # noqa: E402
-from rag.settings import Settings, load_settings  # noqa: E402
+from rag.index.chunking import Chunk  # noqa: E402
+from rag.index.dense import search_one  # noqa: E402
+from rag.index.local import Index  # noqa: E402
+from rag.retrieve.hybrid import open_retriever  # noqa: E402
 
 CHUNK_SQL = (
     'SELECT row, ordinal, section, section_index, start, "end", text FROM chunks '

@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from base.errors import ReadError  # noqa: E402
 from corpus import iter_files, read, read_many  # noqa: E402
 from corpus.pubmed import read_pubmed  # noqa: E402
-from rag.errors import ReadError  # noqa: E402
 
 
 def peak_rss_mb() -> float:

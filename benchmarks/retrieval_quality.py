@@ -19,10 +19,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from base.settings import load_settings  # noqa: E402
 from eval.gold import load_bioasq  # noqa: E402
 from eval.metrics import hit_at_k, mean, mrr_at_k, ndcg_at_k, recall_at_k  # noqa: E402
-from rag.search import open_retriever  # noqa: E402
-from rag.settings import load_settings  # noqa: E402
+from rag.retrieve.hybrid import open_retriever  # noqa: E402
 
 
 def overrides(pairs: list[str]) -> dict[str, dict[str, object]]:

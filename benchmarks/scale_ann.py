@@ -1,17 +1,17 @@
-"""Scale benchmark for the FAISS index kinds in ``rag.ann``: build time, memory, latency, recall.
+"""Scale benchmark for the FAISS index kinds (``rag.index.dense``): build, memory, latency, recall.
 
     .venv/bin/python benchmarks/scale_ann.py [--sizes 10000 100000 1000000]
         [--kinds flat hnsw ivfpq] [--threads 2] [--out FILE]
 
-Indexes come from ``rag.ann.make_index`` (its M, efConstruction/efSearch, nlist, nprobe). Each
-(size, kind) runs in a fresh spawned child. Peak RSS is that child's VmHWM, reset once the data
-exists, so it covers build + search: interpreter, numpy/faiss, the n x 384 float32 matrix (held in
-full, as the indexer holds the embeddings; IVF-PQ trains on all of it), the index. Not ru_maxrss:
-in a spawned child it includes the parent's RSS at fork. ΔRSS is what the build added (psutil).
-Latency: 200 queries searched one at a time, k=10, as litrag queries, after 10 warm-ups, with
-``--threads`` OpenMP threads (default 2 = faiss's default here); the same index is timed again
-with 1 thread ("1T" columns), often faster for one query. Recall@10 is against exact search
-(faiss IndexFlatIP over the same vectors).
+Indexes come from ``rag.index.dense.make_index`` (its M, efConstruction/efSearch, nlist, nprobe).
+Each (size, kind) runs in a fresh spawned child. Peak RSS is that child's VmHWM, reset once the
+data exists, so it covers build + search: interpreter, numpy/faiss, the n x 384 float32 matrix
+(held in full, as the indexer holds the embeddings; IVF-PQ trains on all of it), the index. Not
+ru_maxrss: in a spawned child it includes the parent's RSS at fork. ΔRSS is what the build added
+(psutil). Latency: 200 queries searched one at a time, k=10, as litrag queries, after 10 warm-ups,
+with ``--threads`` OpenMP threads (default 2 = faiss's default here); the same index is timed again
+with 1 thread ("1T" columns), often faster for one query. Recall@10 is against exact search (faiss
+IndexFlatIP over the same vectors).
 
 Synthetic data, fixed seed. Uniform random 384-d vectors have no cluster structure and are
 unrealistically hard for ANN, so these are clustered like text embeddings: n/50 random unit
@@ -38,8 +38,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.ann import KINDS, make_index  # noqa: E402
-from rag.errors import ConfigError  # noqa: E402
+from base.errors import ConfigError  # noqa: E402
+from rag.index.dense import KINDS, make_index  # noqa: E402
 
 DIM = 384
 SEED = 20240

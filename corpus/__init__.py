@@ -3,14 +3,26 @@
 :func:`read` picks a reader from :data:`READERS` by looking at the file's first bytes, so a
 PubMed XML named ``.txt`` still reads as PubMed; the extension only decides between plain text
 and an unreadable file. :func:`iter_files` expands folders recursively.
+
+Only :class:`ReadError` leaves :func:`read`: readers raise it with a specific reason where they
+know one, and whatever else a damaged file provokes from below (zlib, lxml, pypdf, a codec,
+the recursion or memory limit) is turned into one here, naming the file.
 """
 
 from __future__ import annotations
 
+import gzip
+import logging
 import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from lxml import etree
+
+from base.errors import ReadError
+from base.settings import CorpusSettings
 from corpus.dedup import merge_duplicates
 from corpus.jats import read_jats
 from corpus.jsonl import read_jsonl
@@ -19,9 +31,14 @@ from corpus.model import Document, Section
 from corpus.pdf import read_pdf
 from corpus.pubmed import ROOT_TAGS, read_pubmed
 from corpus.text import decode_text, read_text
-from corpus.xmlsafe import GZIP_MAGIC, open_bytes, refuse_entity_declarations
-from rag.errors import ReadError
-from rag.settings import CorpusSettings
+from corpus.xmlsafe import (
+    GZIP_DAMAGED,
+    GZIP_ERRORS,
+    GZIP_MAGIC,
+    describe_syntax_error,
+    open_bytes,
+    refuse_entity_declarations,
+)
 
 __all__ = ["READERS", "Document", "Section", "detect_format", "iter_files", "read", "read_many"]
 
@@ -41,20 +58,64 @@ SUFFIXES = {
     ".md": "text", ".markdown": "text",
 }  # fmt: skip
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+log = logging.getLogger(__name__)
 
 
 def read(path: Path, settings: CorpusSettings | None = None) -> Iterator[Document]:
     """The documents in one file; :class:`ReadError` names the file and what is wrong with it."""
     settings = settings or CorpusSettings()
-    fmt = detect_format(path)
-    size_mb = path.stat().st_size / 2**20
+    with reading(path):
+        fmt = detect_format(path)
+        size_mb = path.stat().st_size / 2**20
     if fmt in WHOLE_FILE and size_mb > settings.max_file_mb:
         raise ReadError(
             path,
             f"{size_mb:.0f} MB is over the {settings.max_file_mb} MB limit for {fmt} files "
             "(setting corpus.max_file_mb)",
         )
-    return READERS[fmt](path)
+    return _guarded(path, READERS[fmt](path))
+
+
+def _guarded(path: Path, docs: Iterator[Document]) -> Iterator[Document]:
+    """``docs`` as they come, with any failure while reading them made a :class:`ReadError`."""
+    with reading(path):
+        yield from docs
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[None]:
+    """Let :class:`ReadError` through and turn any other exception into one naming ``path``.
+
+    Fuzzing the readers (``benchmarks/fuzz_readers.py``) shows what damaged files raise from
+    below the readers; a reader that knows better raises its own ReadError first. Interrupts
+    (KeyboardInterrupt, SystemExit, GeneratorExit) are not exceptions of the file and pass.
+    """
+    try:
+        yield
+    except ReadError:
+        raise
+    except Exception as exc:
+        log.debug("%s: %s raised while reading", path, type(exc).__name__, exc_info=exc)
+        raise ReadError(path, failure_reason(exc)) from exc
+
+
+def failure_reason(exc: Exception) -> str:
+    """Words a user can act on for an exception raised while reading a file."""
+    if isinstance(exc, etree.XMLSyntaxError):
+        return describe_syntax_error(exc)
+    if isinstance(exc, etree.LxmlError):
+        return f"malformed XML: {exc}"
+    if isinstance(exc, UnicodeError):
+        return f"text that is not valid in its encoding: {exc}"
+    if isinstance(exc, RecursionError):
+        return "structures nested too deeply to read (the recursion limit was reached)"
+    if isinstance(exc, MemoryError):
+        return "too large to read in the memory available"
+    if isinstance(exc, gzip.BadGzipFile | EOFError | zlib.error):
+        return f"{GZIP_DAMAGED}: {exc}"
+    if isinstance(exc, OSError):
+        return f"cannot read the file: {exc.strerror or exc}"
+    return f"cannot be read ({type(exc).__name__}: {exc})"
 
 
 def detect_format(path: Path) -> str:
@@ -65,8 +126,8 @@ def detect_format(path: Path) -> str:
             magic = raw.read(5)
         with open_bytes(path) as stream:
             head = stream.read(65536)
-    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
-        gz = "truncated or corrupt gzip data, cannot decompress" if magic[:2] == GZIP_MAGIC else ""
+    except GZIP_ERRORS as exc:
+        gz = GZIP_DAMAGED if magic[:2] == GZIP_MAGIC else ""
         raise ReadError(path, f"{gz or 'cannot read the file'}: {exc}") from exc
     if magic == b"%PDF-":
         return "pdf"

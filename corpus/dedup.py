@@ -1,4 +1,9 @@
-"""One document per paper: records of the same paper (same PMID, PMCID or DOI) are merged."""
+"""One document per paper: records of the same paper (same PMID, PMCID or DOI) are merged.
+
+Records with none of those identifiers are the same paper when their ids are equal: the id is
+then a hash of title and text, so two copies of one file under different names become one
+document that lists the second path in ``other_sources``.
+"""
 
 from __future__ import annotations
 
@@ -58,7 +63,7 @@ def merge(a: Document, b: Document) -> Document:
 
 def _keys(doc: Document) -> list[str]:
     pairs = (("pmid", doc.pmid), ("pmcid", doc.pmcid), ("doi", doc.doi))
-    return [f"{kind}:{value}" for kind, value in pairs if value]
+    return list(dict.fromkeys([f"{kind}:{value}" for kind, value in pairs if value] + [doc.id]))
 
 
 def _compatible(kept: Document, doc: Document) -> bool:

@@ -19,14 +19,16 @@ from pathlib import Path
 
 from lxml import etree
 
+from base.errors import ReadError
 from corpus.model import Document, Section, build_document, first_year, squash
 from corpus.xmlsafe import (
+    GZIP_DAMAGED,
+    GZIP_ERRORS,
     describe_syntax_error,
     open_bytes,
     refuse_entity_declarations,
     safe_parser,
 )
-from rag.errors import ReadError
 
 _Element = etree._Element
 
@@ -96,8 +98,11 @@ def _parse(path: Path) -> _Element:
     try:
         with open_bytes(path) as handle:
             data = handle.read()
-    except OSError as exc:
-        raise ReadError(path, f"cannot read the file: {exc.strerror or exc}") from exc
+    except GZIP_ERRORS as exc:  # gzip.BadGzipFile is an OSError; a cut .gz raises EOFError
+        plain = type(exc) is OSError
+        raise ReadError(
+            path, f"{'cannot read the file' if plain else GZIP_DAMAGED}: {exc}"
+        ) from exc
     refuse_entity_declarations(path, data[:65536])
     try:
         root = etree.fromstring(data, safe_parser())

@@ -12,9 +12,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from base.errors import ReadError
 from corpus.model import Document, Section, build_document, first_year, squash
-from corpus.xmlsafe import open_bytes
-from rag.errors import ReadError
+from corpus.xmlsafe import GZIP_DAMAGED, GZIP_ERRORS, open_bytes
 
 _MAX_LISTED = 5
 
@@ -23,17 +23,25 @@ def read_jsonl(path: Path) -> Iterator[Document]:
     """Yield a :class:`Document` per valid line; bad lines raise :class:`ReadError` at the end."""
     bad: list[str] = []
     count = 0
-    with open_bytes(path) as stream:
-        for lineno, raw in enumerate(stream, start=1):
-            if not raw.strip():
-                continue
-            try:
-                doc = _document(json.loads(raw), path)
-            except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
-                bad.append(f"line {lineno}: {exc}")
-                continue
-            count += 1
-            yield doc
+    try:
+        with open_bytes(path) as stream:
+            for lineno, raw in enumerate(stream, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    doc = _document(json.loads(raw), path)
+                except ValueError as exc:  # also JSONDecodeError and UnicodeDecodeError
+                    bad.append(f"line {lineno}: {exc}")
+                    continue
+                except RecursionError:  # json.loads on "[[[[..." thousands deep
+                    bad.append(f"line {lineno}: JSON nested too deeply")
+                    continue
+                count += 1
+                yield doc
+    except GZIP_ERRORS as exc:
+        raise ReadError(
+            path, f"{GZIP_DAMAGED}: {exc} ({count} records before it were read)"
+        ) from exc
     if bad:
         listed = "; ".join(bad[:_MAX_LISTED]) + (" ..." if len(bad) > _MAX_LISTED else "")
         raise ReadError(path, f"{len(bad)} bad JSONL lines skipped ({count} read): {listed}")

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from base.errors import ReadError
 from corpus.model import Document, Section, build_document, first_year, squash
-from corpus.xmlsafe import open_bytes
-from rag.errors import ReadError
+from corpus.xmlsafe import GZIP_DAMAGED, GZIP_ERRORS, open_bytes
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +117,11 @@ def _lines(path: Path) -> Iterator[str]:
                     line = line.removeprefix("\ufeff")
                 offset += len(raw)
                 yield line.rstrip("\r\n")
-    except (OSError, EOFError) as exc:  # also gzip.BadGzipFile, and EOFError for a cut .gz
-        raise ReadError(path, f"cannot read the file: {exc}") from exc
+    except GZIP_ERRORS as exc:  # gzip.BadGzipFile is an OSError; a cut .gz raises EOFError
+        plain = type(exc) is OSError
+        raise ReadError(
+            path, f"{'cannot read the file' if plain else GZIP_DAMAGED}: {exc}"
+        ) from exc
 
 
 def _decode(path: Path, raw: bytes, offset: int) -> str:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 FORMATS = ("pubmed", "medline", "jats", "pdf", "text", "jsonl")
 
@@ -104,6 +105,28 @@ class Document:
             return f"doi:{doi}"
         digest = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()[:16]
         return f"hash:{digest}"
+
+
+def pubmed_url(pmid: str) -> str:
+    """The PubMed page of a PMID (percent-encoded, so it cannot break out of a URL)."""
+    return f"https://pubmed.ncbi.nlm.nih.gov/{quote(pmid, safe='')}/"
+
+
+def doi_url(doi: str) -> str:
+    """The doi.org resolver link of a DOI (percent-encoded, so it cannot break out of a URL)."""
+    return f"https://doi.org/{quote(doi, safe='/:;()._-')}"
+
+
+def pmc_url(pmcid: str) -> str:
+    """The PubMed Central page of a PMCID."""
+    return f"https://pmc.ncbi.nlm.nih.gov/articles/{quote(pmcid, safe='')}/"
+
+
+def paper_url(pmid: str | None, doi: str | None) -> str | None:
+    """The PubMed page of a paper, else its DOI resolver link, else None."""
+    if pmid:
+        return pubmed_url(pmid)
+    return doi_url(doi) if doi else None
 
 
 def build_document(

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from pypdf import PasswordType, PdfReader
 
+from base.errors import ReadError
 from corpus.model import Document, Section, build_document, first_year, squash
-from rag.errors import ReadError
 
 _HEADING = re.compile(
     # optional numbering: "2.", "2 ", "2.Methods", "IV."

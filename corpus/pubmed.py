@@ -12,13 +12,15 @@ from pathlib import Path
 
 from lxml import etree
 
+from base.errors import ReadError
 from corpus.model import Document, Section, build_document, first_year, squash
 from corpus.xmlsafe import (
+    GZIP_DAMAGED,
+    GZIP_ERRORS,
     describe_syntax_error,
     open_bytes,
     refuse_entity_declarations,
 )
-from rag.errors import ReadError
 
 _RECORD_TAGS = ("PubmedArticle", "MedlineCitation", "PubmedBookArticle")
 ROOT_TAGS = ("PubmedArticleSet", "MedlineCitationSet")
@@ -51,10 +53,8 @@ def read_pubmed(path: Path) -> Iterator[Document]:
                     yield doc
         except etree.XMLSyntaxError as exc:
             raise ReadError(path, _partial(describe_syntax_error(exc), records)) from exc
-        except (OSError, EOFError) as exc:  # gzip data cut short or corrupt
-            raise ReadError(
-                path, _partial(f"truncated or corrupt gzip data, cannot decompress: {exc}", records)
-            ) from exc
+        except GZIP_ERRORS as exc:  # gzip data cut short or corrupt
+            raise ReadError(path, _partial(f"{GZIP_DAMAGED}: {exc}", records)) from exc
         root = events.root
     if root is None or etree.QName(root).localname not in ROOT_TAGS:
         found = etree.QName(root).localname if root is not None else "nothing"
@@ -87,6 +87,11 @@ def _text(elem: etree._Element | None) -> str:
 
     Pretty-printed files put a newline and tabs before inline ``<sub>``/``<sup>`` (PMID 29768149:
     "β\n\t\t<sub>2</sub>-agonist"); that layout whitespace is dropped so it reads "β2-agonist".
+
+    A comment or processing instruction contributes its tail only, and an entity reference its
+    literal ``&name;``, as ``itertext`` gives them deeper down: entities are never expanded, and
+    lxml 6.1 raises ValueError for ``itertext`` on such a node itself (found by fuzzing: a file
+    with an external DTD and an undefined ``&xxe;`` inside an AbstractText).
     """
     if elem is None:
         return ""
@@ -94,7 +99,10 @@ def _text(elem: etree._Element | None) -> str:
     for child in elem:
         if child.tag in _INLINE and "\n" in parts[-1][-40:]:
             parts[-1] = parts[-1].rstrip()
-        parts.append("".join(child.itertext()))
+        if isinstance(child.tag, str):
+            parts.append("".join(child.itertext()))
+        elif isinstance(child, etree._Entity):
+            parts.append(child.text or "")
         parts.append(child.tail or "")
     return squash("".join(parts))
 

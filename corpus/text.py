@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from base.errors import ReadError
 from corpus.model import Document, Section, build_document, first_year, normalize_doi, squash
-from rag.errors import ReadError
 
 # Headings whose content is page chrome or metadata, not the paper's text (lower case).
 _CHROME = {

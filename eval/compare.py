@@ -1,4 +1,4 @@
-"""Two runs' summaries side by side: every numeric metric with its change."""
+"""Two runs' summaries side by side: every numeric figure with its change."""
 
 from __future__ import annotations
 
@@ -6,19 +6,16 @@ import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from rag.errors import RagError
+from base.errors import EvalError
+from eval.records import Summary
 
 SUMMARY_NAME = "summary.json"
 
 Row = tuple[str, float | None, float | None, float | None]
 
 
-class EvalError(RagError):
-    """An evaluation run folder or its ``summary.json`` is missing or malformed."""
-
-
-def load_summary(run_dir: Path) -> dict[str, object]:
-    """The JSON object in ``run_dir/summary.json``."""
+def load_summary(run_dir: Path) -> Summary:
+    """The :class:`Summary` in ``run_dir/summary.json``."""
     path = run_dir / SUMMARY_NAME
     if not run_dir.is_dir():
         raise EvalError(f"{run_dir}: no such run folder")
@@ -30,17 +27,21 @@ def load_summary(run_dir: Path) -> dict[str, object]:
         raise EvalError(f"{path}: not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise EvalError(f"{path}: expected a JSON object, found {type(data).__name__}")
-    return data
+    try:
+        return Summary.from_json(data)
+    except ValueError as exc:
+        raise EvalError(f"{path}: not a litrag run summary ({exc})") from exc
 
 
-def compare(a: Mapping[str, object], b: Mapping[str, object]) -> list[Row]:
-    """``(key, a, b, b - a)`` for every numeric leaf of either summary, keys dotted
+def compare(a: Summary, b: Summary) -> list[Row]:
+    """``(key, a, b, b - a)`` for every numeric leaf of either summary's JSON, keys dotted
     (``"retrieval.recall@10"``), in ``a``'s order then ``b``'s new keys.
 
     A side without the key (or with a non-number there, such as ``null``) is ``None``, and so
     is the difference. Booleans, strings and lists (the confusion matrix) are not compared.
+    Blocks a summary keeps in ``extra`` (a newer kind's) are compared like the others.
     """
-    left, right = dict(flatten(a)), dict(flatten(b))
+    left, right = dict(flatten(a.to_json())), dict(flatten(b.to_json()))
     rows: list[Row] = []
     for key in dict.fromkeys([*left, *right]):
         x, y = left.get(key), right.get(key)

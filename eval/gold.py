@@ -1,9 +1,12 @@
-"""Gold question sets -> :class:`GoldQuestion` records.
+"""Gold question sets -> :class:`GoldQuestion` records, and the table of gold kinds.
 
-Three formats, one loader each, all ``path -> Iterator[GoldQuestion]`` and picked by name in
-:func:`load_gold`: PubMedQA PQA-L JSON, BioASQ Task B golden JSON, and a JSONL file of our own.
-A file that cannot be used raises :class:`GoldError` naming the file, the entry (PMID key,
-question index or line number) and the reason.
+Three question formats, one loader each, all ``path -> Iterator[GoldQuestion]``: PubMedQA PQA-L
+JSON, BioASQ Task B golden JSON, and a JSONL file of our own. A fourth kind holds claims instead
+of questions: Citation-Integrity, ``path -> Iterator[ClaimPair]`` (:mod:`eval.claims`).
+:data:`KINDS` names each with its loader and what a run on it measures; :func:`load_gold`,
+:func:`load_claims`, ``rag eval`` and the runners read the names from there. A file that cannot be
+used raises :class:`GoldError` naming the file, the entry (PMID key, question index or line
+number) and the reason.
 """
 
 from __future__ import annotations
@@ -12,15 +15,13 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, TypeVar
 
+from base.errors import GoldError
 from corpus.model import normalize_doi, normalize_pmcid, normalize_pmid
-from rag.errors import RagError
+from eval.claims import ClaimPair, load_citint
 
 LABELS = ("yes", "no", "maybe")
-
-
-class GoldError(RagError):
-    """A gold file or one of its entries is malformed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +45,34 @@ class GoldQuestion:
     snippets: tuple[str, ...] = ()  # BioASQ gold snippets: passages that support the answer
 
 
+def gold_kind(name: str) -> GoldKind:
+    """The entry of :data:`KINDS` called ``name``; a :class:`GoldError` listing them otherwise."""
+    kind = KINDS.get(name)
+    if kind is None:
+        raise GoldError(f"unknown gold kind {name!r}; choose one of: {', '.join(sorted(KINDS))}")
+    return kind
+
+
 def load_gold(kind: str, path: Path) -> list[GoldQuestion]:
-    """Every question of the gold set at ``path`` in format ``kind`` (see :data:`LOADERS`)."""
-    loader = LOADERS.get(kind)
-    if loader is None:
-        raise GoldError(f"unknown gold kind {kind!r}; choose one of: {', '.join(sorted(LOADERS))}")
-    return list(loader(path))
+    """Every question of the gold set at ``path`` in format ``kind`` (see :data:`KINDS`)."""
+    return _load(kind, path, GoldQuestion)
+
+
+def load_claims(kind: str, path: Path) -> list[ClaimPair]:
+    """Every claim–cited-paper pair of the claims file ``path`` in format ``kind``."""
+    return _load(kind, path, ClaimPair)
+
+
+_Record = TypeVar("_Record", GoldQuestion, ClaimPair)
+
+
+def _load(kind: str, path: Path, record: type[_Record]) -> list[_Record]:
+    """The records of ``path``; a :class:`GoldError` when kind ``kind`` holds another sort."""
+    entry = gold_kind(kind)
+    wanted = "claims" if record is ClaimPair else "questions"
+    if entry.holds != wanted:
+        raise GoldError(f"the {kind} gold kind holds {entry.holds}, not {wanted}")
+    return [r for r in entry.loader(path) if isinstance(r, record)]
 
 
 def _read_json(path: Path, what: str) -> object:
@@ -250,8 +273,97 @@ def _gold_id(raw: object, where: str) -> str:
     return f"{prefix}:{canonical}"
 
 
-LOADERS: dict[str, Callable[[Path], Iterator[GoldQuestion]]] = {
-    "bioasq": load_bioasq,
-    "jsonl": load_jsonl,
-    "pubmedqa": load_pubmedqa,
+# --- The table of kinds -------------------------------------------------------------------------
+
+# A summary.json block a kind's runs write beside "latency" and "stamp" (see eval.records.Summary);
+# a kind with a block of its own adds its name here. "verification": claims checked against the
+# papers they cite (eval.citint runs it).
+Measure = Literal["retrieval", "answers", "citations", "verification"]
+_QA: tuple[Measure, ...] = ("retrieval", "answers", "citations")
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A published result on a gold set, shown beside ours in report.md (percent)."""
+
+    system: str
+    accuracy: float
+    macro_f1: float
+
+
+@dataclass(frozen=True, slots=True)
+class GoldKind:
+    """One ``rag eval KIND``: how its gold file is read and what a run on it measures.
+
+    ``loader`` reads a gold file into questions or, for a kind that measures verification, into
+    claim pairs (see :attr:`holds`). ``labels`` are the choices the LLM picks from for a question
+    with a yes/no(/maybe) label. ``measures`` names the summary.json blocks its runs write; a kind
+    that does not measure retrieval needs no index. ``published`` (with ``published_note`` saying
+    on what data) are reference figures the report sets beside ours.
+    """
+
+    name: str
+    title: str
+    loader: Callable[[Path], Iterator[GoldQuestion | ClaimPair]]
+    description: str  # the format, for `rag eval --help`
+    labels: tuple[str, ...] = LABELS
+    measures: tuple[Measure, ...] = _QA
+    published: tuple[Published, ...] = ()
+    published_note: str = ""
+
+    @property
+    def needs_index(self) -> bool:
+        """Whether a run retrieves from an index (``--index``)."""
+        return "retrieval" in self.measures
+
+    @property
+    def holds(self) -> Literal["questions", "claims"]:
+        """What its loader yields: claim pairs for a kind that measures verification."""
+        return "claims" if "verification" in self.measures else "questions"
+
+
+# Adding a kind is one entry here (plus its loader, and its runner if its runs do not retrieve and
+# answer, as eval/citint.py for claims): the CLI's `rag eval KIND` choices and help come from this
+# table.
+KINDS: dict[str, GoldKind] = {
+    kind.name: kind
+    for kind in (
+        GoldKind(
+            "pubmedqa",
+            "PubMedQA",
+            load_pubmedqa,
+            "PubMedQA PQA-L JSON: yes/no/maybe questions, one gold PMID each",
+            published=(
+                # Jin et al., 2019: reasoning-required setting, test set.
+                Published("Majority class (published)", 55.2, 23.7),
+                Published("BioBERT (published)", 68.1, 52.7),
+                Published("Human (published)", 78.0, 72.2),
+            ),
+            published_note="Published figures are for the reasoning-required setting on the "
+            "PubMedQA test set; ours are on the gold set named above, so they compare only "
+            "roughly.",
+        ),
+        GoldKind(
+            "bioasq",
+            "BioASQ",
+            load_bioasq,
+            "BioASQ Task B golden JSON, a file or a folder: yes/no, factoid, list, summary",
+            labels=("yes", "no"),
+        ),
+        GoldKind(
+            "jsonl",
+            "JSONL",
+            load_jsonl,
+            "our own: one JSON question per line",
+        ),
+        GoldKind(
+            "citint",
+            "Citation-Integrity",
+            load_citint,
+            "Citation-Integrity claims (a folder with corpus.jsonl and claims_*.jsonl; --split "
+            "names the file): does each cited paper support its claim? No index",
+            labels=(),
+            measures=("verification",),
+        ),
+    )
 }

@@ -2,8 +2,8 @@
 
 Retrieval: ``ranked`` is the retrieved document ids, best first, without duplicates; ``gold``
 the relevant ids. Averaging over questions is the caller's (a plain mean). Answers: yes/no/maybe
-labels (accuracy, macro-F1, confusion), BioASQ exact answers (factoid, list), ROUGE-L for free
-text. Citations: precision/recall of cited documents. Latency: percentiles.
+labels (accuracy, macro-F1, confusion), BioASQ exact answers named in a free-text answer (factoid,
+list), ROUGE-L for free text. Citations: precision/recall of cited documents. Latency: percentiles.
 """
 
 from __future__ import annotations
@@ -136,36 +136,34 @@ def _is_punctuation(char: str) -> bool:
     return unicodedata.category(char).startswith("P")
 
 
-def factoid_lenient(predicted: Sequence[str], synonyms: Collection[str], k: int = 5) -> float:
-    """1.0 if any of the first ``k`` predicted strings matches any gold synonym, else 0.0.
+def names_item(answer: str, synonyms: Collection[str]) -> bool:
+    """Whether the free-text ``answer`` names a gold item: one of its ``synonyms`` occurs in it
+    as whole words, both sides normalised by :func:`normalize_answer`.
 
-    Matching is equality after :func:`normalize_answer`; strings that normalise to "" never
-    match. ``k=1`` gives BioASQ's strict accuracy.
+    ``"Levels of IL-6 rise."`` names ``{"il6"}`` but not ``{"il"}``. A synonym that normalises to
+    "" (``"A"``, an article) names nothing.
     """
-    gold = {normalize_answer(s) for s in synonyms} - {""}
-    return 1.0 if any(normalize_answer(p) in gold for p in predicted[:k]) else 0.0
+    text = f" {normalize_answer(answer)} "
+    return any(f" {s} " in text for s in map(normalize_answer, synonyms) if s)
 
 
-def list_f1(predicted: Sequence[str], gold_groups: Sequence[Collection[str]]) -> float:
-    """F1 of a predicted list against gold items, each item a collection of synonyms.
+def factoid_lenient(answer: str, gold_groups: Sequence[Collection[str]]) -> float:
+    """1.0 if ``answer`` names any gold item (:func:`names_item`), else 0.0.
 
-    Predictions are normalised (:func:`normalize_answer`) and de-duplicated; each one is
-    matched to the first still-unmatched gold item having it as a synonym, so an item counts
-    once however many of its synonyms are listed. Precision = matches / predictions, recall =
-    matches / gold items; 0.0 when nothing matches (no predictions or no gold included).
+    Lenient by containment: a free-text answer has no ranked candidate list to match in its
+    first five, as BioASQ's own lenient accuracy does. Each group is one item's synonyms.
     """
-    items = [{normalize_answer(s) for s in group} - {""} for group in gold_groups]
-    answers = [a for a in dict.fromkeys(normalize_answer(p) for p in predicted) if a]
-    matched = [False] * len(items)
-    for answer in answers:
-        slot = next((i for i, g in enumerate(items) if not matched[i] and answer in g), None)
-        if slot is not None:
-            matched[slot] = True
-    hits = sum(matched)
-    if not hits:
+    return 1.0 if any(names_item(answer, group) for group in gold_groups) else 0.0
+
+
+def list_recall(answer: str, gold_groups: Sequence[Collection[str]]) -> float:
+    """Share of the gold items (each a group of synonyms) that ``answer`` names; 0.0 for none.
+
+    Recall only: a free-text answer has no list of predicted items to take a precision over.
+    """
+    if not gold_groups:
         return 0.0
-    precision, recall = hits / len(answers), hits / len(items)
-    return 2 * precision * recall / (precision + recall)
+    return sum(names_item(answer, group) for group in gold_groups) / len(gold_groups)
 
 
 # --- Free text, citations, latency --------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""A run's summary and per-question results -> ``report.md`` with PNG plots beside it.
+"""A run's :class:`Summary` and :class:`Result` records -> ``report.md`` with PNG plots beside it.
 
 Metric values in the summary are fractions in [0, 1] (as :mod:`eval.metrics` returns them);
 latencies are milliseconds. Every section but the header is optional, so a retrieval-only run
-(no "answers", no "citations") still gets a report.
+(no "answers", no "citations") still gets a report; a block the summary keeps in ``extra`` (a
+newer kind's) gets a table of its figures.
 
 Plots are drawn on :class:`matplotlib.figure.Figure` objects directly rather than through
 ``pyplot``: no global backend has to be chosen (``matplotlib.use("Agg")``), PNGs are rendered
@@ -13,23 +14,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from eval.gold import KINDS, GoldKind
+from eval.records import AnswerFigures, Confusion, Result, Summary
 
 REPORT_NAME = "report.md"
 RECALL_PNG = "recall_at_k.png"
 CONFUSION_PNG = "confusion.png"
 LATENCY_PNG = "latency.png"
 
-# PubMedQA reasoning-required setting, test set (Jin et al., 2019):
-# (system, accuracy %, macro-F1 %).
-PUBMEDQA_REFERENCE = (
-    ("Majority class (published)", 55.2, 23.7),
-    ("BioBERT (published)", 68.1, 52.7),
-    ("Human (published)", 78.0, 72.2),
-)
 _STAMP_ROWS = (
     ("gold set", "gold"),
     ("index fingerprint", "index_fingerprint"),
@@ -39,15 +37,14 @@ _STAMP_ROWS = (
 )
 
 
-def write_report(
-    out_dir: Path, summary: Mapping[str, object], results: Sequence[Mapping[str, object]]
-) -> Path:
+def write_report(out_dir: Path, summary: Summary, results: Sequence[Result]) -> Path:
     """Write ``out_dir/report.md`` and its plots (recall@k, confusion, latency) and return the
     Markdown file's path. A plot whose data the summary or results lack is left out."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    answers = summary.answers or AnswerFigures()
     figures = {
         RECALL_PNG: _recall_figure(summary),
-        CONFUSION_PNG: _confusion_figure(_section(summary, "answers")),
+        CONFUSION_PNG: _confusion_figure(c) if (c := answers.confusion) and c.labels else None,
         LATENCY_PNG: _latency_figure(results),
     }
     drawn = set()
@@ -58,9 +55,10 @@ def write_report(
     lines = [
         *_header(summary),
         *_retrieval_section(summary, RECALL_PNG in drawn),
-        *_answers_section(summary, CONFUSION_PNG in drawn),
-        *_citations_section(summary),
+        *_answers_section(answers, KINDS.get(summary.kind), CONFUSION_PNG in drawn),
+        *_figures_section("Citations", summary.citations.to_json() if summary.citations else {}),
         *_latency_section(summary, LATENCY_PNG in drawn),
+        *(line for name, block in summary.extra.items() for line in _extra_section(name, block)),
     ]
     path = out_dir / REPORT_NAME
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -70,21 +68,15 @@ def write_report(
 # --- Markdown -----------------------------------------------------------------------------------
 
 
-def _header(summary: Mapping[str, object]) -> list[str]:
-    stamp = _section(summary, "stamp")
-    kind = _kind(summary) or "?"
-    rows = [["questions", _cell("n", summary.get("n"))], ["gold kind", _cell("kind", kind)]]
-    rows += [[label, _cell(key, stamp.get(key))] for label, key in _STAMP_ROWS]
-    return [f"# litrag evaluation: {_escape(str(kind))}", "", *_table(["", ""], rows)]
+def _header(summary: Summary) -> list[str]:
+    stamp = asdict(summary.stamp)
+    rows = [["questions", _cell("n", summary.n)], ["gold kind", _cell("kind", summary.kind)]]
+    rows += [[label, _cell(key, stamp[key])] for label, key in _STAMP_ROWS]
+    return [f"# litrag evaluation: {_escape(summary.kind)}", "", *_table(["", ""], rows)]
 
 
-def _retrieval_section(summary: Mapping[str, object], with_plot: bool) -> list[str]:
-    overall = _section(summary, "retrieval")
-    by_mode = {
-        mode: values
-        for mode, values in _section(summary, "retrieval_by_mode").items()
-        if isinstance(values, Mapping)
-    }
+def _retrieval_section(summary: Summary, with_plot: bool) -> list[str]:
+    overall, by_mode = summary.retrieval or {}, summary.retrieval_by_mode or {}
     if not overall and not by_mode:
         return []
     columns = {"this run": overall, **by_mode} if overall else dict(by_mode)
@@ -96,16 +88,16 @@ def _retrieval_section(summary: Mapping[str, object], with_plot: bool) -> list[s
     return lines
 
 
-def _answers_section(summary: Mapping[str, object], with_plot: bool) -> list[str]:
-    answers = _section(summary, "answers")
-    if not answers:
+def _answers_section(answers: AnswerFigures, kind: GoldKind | None, with_plot: bool) -> list[str]:
+    figures = answers.to_json()
+    if not figures:
         return []
-    rows = [[k, _cell(k, v)] for k, v in answers.items() if not isinstance(v, Mapping | list)]
+    rows = [[k, _cell(k, v)] for k, v in figures.items() if k != "confusion"]
     lines = ["## Answers", "", *_table(["metric", "value"], rows)]
-    if _kind(summary) == "pubmedqa":
-        lines += _pubmedqa_reference(answers)
-    labels, matrix = _confusion_data(answers)
-    if labels:
+    if kind is not None and kind.published:
+        lines += _published(answers, kind)
+    if answers.confusion is not None:
+        labels, matrix = answers.confusion.labels, answers.confusion.matrix
         rows = [[_escape(g), *map(str, m)] for g, m in zip(labels, matrix, strict=True)]
         lines += ["### Confusion (rows: gold, columns: predicted)", ""]
         lines += _table(["gold \\ predicted", *labels], rows)
@@ -114,44 +106,44 @@ def _answers_section(summary: Mapping[str, object], with_plot: bool) -> list[str
     return lines
 
 
-def _pubmedqa_reference(answers: Mapping[str, object]) -> list[str]:
-    """Our accuracy and macro-F1 beside the published PubMedQA reference points (percent)."""
-    ours = [
-        ["litrag (this run)", _percent(answers.get("accuracy")), _percent(answers.get("macro_f1"))]
-    ]
-    if "majority_accuracy" in answers:
-        label = _escape(str(answers.get("majority_label") or "?"))
+def _published(answers: AnswerFigures, kind: GoldKind) -> list[str]:
+    """Our accuracy and macro-F1 beside the kind's published reference points (percent)."""
+    ours = [["litrag (this run)", _percent(answers.accuracy), _percent(answers.macro_f1)]]
+    if answers.majority_accuracy is not None:
+        label = _escape(answers.majority_label or "?")
         ours.append(
-            [f"Majority class on this set ({label})", _percent(answers["majority_accuracy"]), "—"]
+            [f"Majority class on this set ({label})", _percent(answers.majority_accuracy), "—"]
         )
-    published = [[name, f"{acc:.1f}", f"{f1:.1f}"] for name, acc, f1 in PUBMEDQA_REFERENCE]
+    published = [[p.system, f"{p.accuracy:.1f}", f"{p.macro_f1:.1f}"] for p in kind.published]
     return [
-        "### Against published PubMedQA figures",
+        f"### Against published {kind.title} figures",
         "",
         *_table(["system", "accuracy %", "macro-F1 %"], ours + published),
-        "Published figures are for the reasoning-required setting on the PubMedQA test set; "
-        "ours are on the gold set named above, so they compare only roughly.",
+        kind.published_note,
         "",
     ]
 
 
-def _citations_section(summary: Mapping[str, object]) -> list[str]:
-    citations = _section(summary, "citations")
-    if not citations:
-        return []
-    rows = [[k, _cell(k, v)] for k, v in citations.items() if not isinstance(v, Mapping | list)]
-    return ["## Citations", "", *_table(["metric", "value"], rows)]
+def _figures_section(title: str, figures: Mapping[str, object]) -> list[str]:
+    """A "## title" table of the scalar figures (nothing when there are none)."""
+    rows = [[k, _cell(k, v)] for k, v in figures.items() if not isinstance(v, Mapping | list)]
+    return [f"## {title}", "", *_table(["metric", "value"], rows)] if rows else []
 
 
-def _latency_section(summary: Mapping[str, object], with_plot: bool) -> list[str]:
-    latency = _section(summary, "latency")
+def _latency_section(summary: Summary, with_plot: bool) -> list[str]:
+    latency = summary.latency.to_json()
     if not latency and not with_plot:
         return []
-    rows = [[k, _cell(k, v)] for k, v in latency.items() if not isinstance(v, Mapping | list)]
+    rows = [[k, _cell(k, v)] for k, v in latency.items()]
     lines = ["## Latency and memory", "", *(_table(["measure", "value"], rows) if rows else [])]
     if with_plot:
         lines += [f"![Latency histogram]({LATENCY_PNG})", ""]
     return lines
+
+
+def _extra_section(name: str, block: object) -> list[str]:
+    """A block of a newer kind (``verification``, say): its scalar figures, if it is an object."""
+    return _figures_section(_escape(name), block) if isinstance(block, Mapping) else []
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
@@ -171,8 +163,8 @@ def _cell(key: str, value: object) -> str:
     return _escape(str(value))
 
 
-def _percent(value: object) -> str:
-    return f"{100 * value:.1f}" if isinstance(value, int | float) else "—"
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.1f}"
 
 
 def _escape(text: str) -> str:
@@ -180,34 +172,22 @@ def _escape(text: str) -> str:
     return re.sub(r"\s*\n\s*", " ", text).replace("|", "\\|")
 
 
-def _kind(summary: Mapping[str, object]) -> str:
-    """The gold-set kind ("pubmedqa", "bioasq", "jsonl") from the summary or its stamp."""
-    return str(summary.get("kind") or _section(summary, "stamp").get("kind") or "")
-
-
-def _section(summary: Mapping[str, object], key: str) -> Mapping[str, object]:
-    value = summary.get(key)
-    return value if isinstance(value, Mapping) else {}
-
-
 # --- Plots --------------------------------------------------------------------------------------
 
 
-def _recall_points(values: Mapping[str, object]) -> list[tuple[int, float]]:
+def _recall_points(values: Mapping[str, float]) -> list[tuple[int, float]]:
     """``{"recall@5": 0.4, "recall@1": 0.2, "hit@5": …}`` -> ``[(1, 0.2), (5, 0.4)]``."""
     points = []
     for key, value in values.items():
-        match = re.fullmatch(r"recall@(\d+)", key)
-        if match and isinstance(value, int | float):
-            points.append((int(match.group(1)), float(value)))
+        if match := re.fullmatch(r"recall@(\d+)", key):
+            points.append((int(match.group(1)), value))
     return sorted(points)
 
 
-def _recall_figure(summary: Mapping[str, object]) -> Figure | None:
-    series = {"this run": _recall_points(_section(summary, "retrieval"))}
-    for mode, values in _section(summary, "retrieval_by_mode").items():
-        if isinstance(values, Mapping):
-            series[mode] = _recall_points(values)
+def _recall_figure(summary: Summary) -> Figure | None:
+    series = {"this run": _recall_points(summary.retrieval or {})}
+    for mode, values in (summary.retrieval_by_mode or {}).items():
+        series[mode] = _recall_points(values)
     series = {name: points for name, points in series.items() if points}
     if not series:
         return None
@@ -225,24 +205,8 @@ def _recall_figure(summary: Mapping[str, object]) -> Figure | None:
     return figure
 
 
-def _confusion_data(answers: Mapping[str, object]) -> tuple[list[str], list[list[int]]]:
-    """Labels and matrix from ``answers["confusion"]``, or ``([], [])`` if absent or misshapen."""
-    block = answers.get("confusion")
-    if not isinstance(block, Mapping):
-        return [], []
-    labels, matrix = block.get("labels"), block.get("matrix")
-    if not isinstance(labels, list) or not isinstance(matrix, list) or not labels:
-        return [], []
-    rows = [r for r in matrix if isinstance(r, list) and len(r) == len(labels)]
-    if len(rows) != len(labels) or not all(isinstance(c, int) for r in rows for c in r):
-        return [], []
-    return [str(lab) for lab in labels], [[int(c) for c in r] for r in rows]
-
-
-def _confusion_figure(answers: Mapping[str, object]) -> Figure | None:
-    labels, matrix = _confusion_data(answers)
-    if not labels:
-        return None
+def _confusion_figure(confusion: Confusion) -> Figure:
+    labels, matrix = confusion.labels, confusion.matrix
     figure = Figure(figsize=(1.2 * len(labels) + 2, 1.2 * len(labels) + 1.5))
     ax = figure.add_subplot()
     ax.imshow(matrix, cmap="Blues")  # counts are written in the cells: no colour bar needed
@@ -259,23 +223,11 @@ def _confusion_figure(answers: Mapping[str, object]) -> Figure | None:
     return figure
 
 
-def _timings(results: Sequence[Mapping[str, object]], key: str) -> list[float]:
-    values = []
-    for result in results:
-        timings = result.get("timings")
-        value = timings.get(key) if isinstance(timings, Mapping) else None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            values.append(float(value))
-    return values
-
-
-def _latency_figure(results: Sequence[Mapping[str, object]]) -> Figure | None:
+def _latency_figure(results: Sequence[Result]) -> Figure | None:
     # One panel per measure: generation makes total times orders of magnitude above retrieval.
-    series = {
-        title: values
-        for title, key in (("retrieval", "retrieve_ms"), ("whole answer", "total_ms"))
-        if (values := _timings(results, key))
-    }
+    totals = [r.answered.timings.total_ms for r in results if r.answered is not None]
+    measured = (("retrieval", [r.retrieve_ms for r in results]), ("whole answer", totals))
+    series = {title: values for title, values in measured if values}
     if not series:
         return None
     figure = Figure(figsize=(5 * len(series), 3.5))

@@ -1,8 +1,25 @@
 #!/usr/bin/env bash
 # Create .venv/ in the repo root and install litrag with everything it needs. Idempotent: a
 # second run with an unchanged pyproject.toml only checks the stamp and returns.
+#   bash scripts/setup.sh              the Python environment (what `scripts/run.sh` needs)
+#   bash scripts/setup.sh --browser    the same, plus Debian's chromium for the UI tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The UI tests drive Debian's chromium through Playwright (Playwright's own browser download does
+# not work here). Installed with apt when missing and we are root; otherwise the exact command.
+if [ "${1:-}" = "--browser" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: the UI tests need Debian's chromium at /usr/bin/chromium; install it with" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium" >&2
+    echo "then run this command again" >&2
+    exit 1
+  fi
+  echo "setup: installing Debian's chromium for the UI tests (apt-get)" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >&2
+  [ -x /usr/bin/chromium ] || { echo "setup: apt installed chromium but /usr/bin/chromium is missing" >&2; exit 1; }
+fi
 
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3

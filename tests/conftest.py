@@ -26,8 +26,8 @@ def shared_index(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     ``LITRAG_TEST_INDEX`` may name an index already built from ../shared/corpus with the
     current code, to save the build when iterating locally; CI always builds afresh.
     """
-    from rag.ingest import ingest
-    from rag.settings import Settings
+    from base.settings import Settings
+    from rag.index.ingest import ingest
 
     prebuilt = os.environ.get("LITRAG_TEST_INDEX")
     if prebuilt and not os.environ.get("CI"):

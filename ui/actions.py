@@ -15,13 +15,13 @@ from typing import Any, cast
 
 import gradio as gr
 
-from rag.answer import Answer, AnswerMode, Delta, Turn
-from rag.errors import RagError
-from rag.export import export
-from rag.ingest import ingest, remove
-from rag.lookup import lookup
-from rag.pipeline import Pipeline
-from rag.retrieval import Filters
+from base.errors import RagError
+from rag.answer.export import export
+from rag.answer.lookup import lookup, verify_claim
+from rag.answer.pipeline import Pipeline
+from rag.answer.records import Answer, AnswerMode, Delta, Turn
+from rag.index.ingest import ingest, remove
+from rag.retrieve.hybrid import Filters
 from ui import render
 from ui.library import LIST_LIMIT, check_uploads
 
@@ -102,6 +102,14 @@ class Actions:
             n = len(found.documents)
             files.append(gr.DownloadButton(f"{label} ({n})", value=str(path), visible=True))
         return render.lookup_html(found), files[0], files[1]
+
+    def verify(self, claim: str, paper: str) -> str:
+        """The verdict on whether the indexed ``paper`` supports ``claim``, evidence marked."""
+        try:
+            return render.verification_html(verify_claim(self.pipeline, claim, paper))
+        except RagError as exc:
+            gr.Warning(str(exc))
+            return render.error_html(str(exc))
 
     # --- Library ------------------------------------------------------------------------------
 

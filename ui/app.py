@@ -15,10 +15,10 @@ from typing import Any
 import gradio as gr
 from gradio.events import api  # gr.api, which gradio 6.31 leaves out of gradio.__all__
 
-from rag.errors import ConfigError, RagError
-from rag.generation import load_backend
-from rag.pipeline import Pipeline
-from rag.settings import Settings
+from base.errors import ConfigError, RagError
+from base.settings import Settings
+from rag.answer.engines import load_backend
+from rag.answer.pipeline import Pipeline
 from ui import style
 from ui.actions import Actions
 from ui.library import ACCEPTED, ACCEPTED_WORDS
@@ -110,6 +110,16 @@ def _lookup_tab(actions: Actions) -> None:
     result = gr.HTML(elem_id="lookup-result")
     for trigger in (query.submit, go.click):
         trigger(actions.lookup, [query, k], [result, bibtex, ris], api_visibility="private")
+    gr.Markdown("#### Check a citation: does this paper support this sentence?")
+    with gr.Row():
+        claim = gr.Textbox(label="Sentence (the claim)", scale=6, elem_id="verify-claim")
+        paper = gr.Textbox(
+            label="Cited paper: PMID, PMCID, DOI or doc id", scale=2, elem_id="verify-paper"
+        )
+        check = gr.Button("Check", variant="primary", scale=1, elem_id="verify-go")
+    verdict = gr.HTML(elem_id="verify-result")
+    for trigger in (claim.submit, paper.submit, check.click):
+        trigger(actions.verify, [claim, paper], verdict, api_visibility="private")
 
 
 def _library_tab(app: gr.Blocks, actions: Actions, max_upload_mb: float) -> None:

@@ -4,9 +4,11 @@ Document text is untrusted (a scraped page or an uploaded file may hold ``<scrip
 ``<img onerror=...>``), so everything that comes from a document, a question or an error message
 passes through :func:`esc` before it meets markup. The only markup in the output is built here.
 
-Answer markers ``[n]`` become ``<a class="cite" href="#PREFIX-n">[n]</a>`` and each cited source
-becomes a card ``<details class="card" id="PREFIX-n">``; the supporting sentence of a card's
-passage is wrapped in ``<mark>``.
+An answer is drawn from its checked sentences (``Answer.sentences``: text, citation numbers,
+support, paragraph), never re-parsed from its text: each citation number becomes
+``<a class="cite" href="#PREFIX-n">[n]</a>`` before the sentence's final stop and each cited
+source becomes a card ``<details class="card" id="PREFIX-n">``; the supporting sentence of a
+card's passage is wrapped in ``<mark>``.
 """
 
 from __future__ import annotations
@@ -14,21 +16,20 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from html import escape
+from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
-from rag.answer import CANNOT_ANSWER, Answer, Citation, Source, Timings
-from rag.store import StoredDocument
+from corpus.model import doi_url, pmc_url, pubmed_url
+from rag.answer.records import CANNOT_ANSWER, Answer, Citation, Sentence, Source, Timings
+from rag.index.store import StoredDocument
 
-if TYPE_CHECKING:  # rag.lookup and rag.ingest import the model stack; render stays light
+# rag.answer.lookup and rag.index.ingest import the model stack; render stays light.
+if TYPE_CHECKING:
     from corpus.model import Document
-    from rag.ingest import IngestReport
-    from rag.lookup import Lookup
+    from rag.answer.lookup import Lookup, Verification
+    from rag.index.ingest import IngestReport
 
-# The pipeline renders markers one number per bracket ("[1][2]"), see rag.citations.render.
-_MARKER = re.compile(r"\[(\d{1,3})\]")
-_SENTENCE_TAIL = re.compile(r"(?:\s*\[\d{1,3}\])*[.!?]?")  # markers, then the final stop
 _UNSUPPORTED = '<span class="unsupported" title="not supported by the passage it cites">'
 _MAX_AUTHORS = 6
 
@@ -43,40 +44,28 @@ def esc(text: object) -> str:
     return escape("" if text is None else str(text), quote=True)
 
 
-def pubmed_url(pmid: str) -> str:
-    """The PubMed page of a PMID."""
-    return f"https://pubmed.ncbi.nlm.nih.gov/{quote(pmid, safe='')}/"
-
-
-def doi_url(doi: str) -> str:
-    """The doi.org resolver link of a DOI (percent-encoded, so it cannot break out of a URL)."""
-    return f"https://doi.org/{quote(doi, safe='/:;()._-')}"
-
-
-def pmc_url(pmcid: str) -> str:
-    """The PubMed Central page of a PMCID."""
-    return f"https://pmc.ncbi.nlm.nih.gov/articles/{quote(pmcid, safe='')}/"
-
-
 def link(url: str, text: str) -> str:
     """An external link that opens in a new tab; ``url`` and ``text`` are escaped here."""
     return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(text)}</a>'
 
 
-def link_markers(text: str, numbers: Collection[int], prefix: str = "src") -> str:
-    """Escaped ``text`` whose ``[n]`` markers (``n`` in ``numbers``) link to card ``PREFIX-n``."""
-    out: list[str] = []
-    last = 0
-    for m in _MARKER.finditer(text):
-        n = int(m.group(1))
-        out.append(esc(text[last : m.start()]))
-        if n in numbers:
-            out.append(f'<a class="cite" href="#{esc(prefix)}-{n}">[{n}]</a>')
-        else:
-            out.append(esc(m.group(0)))
-        last = m.end()
-    out.append(esc(text[last:]))
-    return "".join(out)
+def cite_link(n: int, numbers: Collection[int], prefix: str = "src") -> str:
+    """Marker ``[n]``: a link to card ``PREFIX-n`` when ``n`` is in ``numbers``, else plain."""
+    return f'<a class="cite" href="#{esc(prefix)}-{n}">[{n}]</a>' if n in numbers else f"[{n}]"
+
+
+def sentence_html(sentence: Sentence, numbers: Collection[int], prefix: str = "src") -> str:
+    """One answer sentence, escaped, its markers linked before its final stop (as in the text).
+
+    An unsupported sentence is wrapped in ``span.unsupported``.
+    """
+    if sentence.citations:
+        body, stop = sentence.split_stop()
+        marks = "".join(cite_link(n, numbers, prefix) for n in sentence.citations)
+        inner = f"{esc(body)} {marks}{esc(stop)}"
+    else:
+        inner = esc(sentence.text)
+    return inner if sentence.supported else f"{_UNSUPPORTED}{inner}</span>"
 
 
 def paragraphs(html_text: str) -> str:
@@ -108,10 +97,21 @@ def identifiers(pmid: str | None, doi: str | None, pmcid: str | None) -> str:
     return f'<div class="ids">{" · ".join(parts)}</div>' if parts else ""
 
 
-def _meta_line(journal: str | None, year: int | None, section: str = "") -> str:
+def page_label(pages: Sequence[int]) -> str:
+    """``"p. 4"`` for one page, ``"pp. 4–5"`` for a range, ``""`` for none."""
+    if not pages:
+        return ""
+    first, last = min(pages), max(pages)
+    return f"p. {first}" if first == last else f"pp. {first}–{last}"
+
+
+def _meta_line(
+    journal: str | None, year: int | None, section: str = "", pages: Sequence[int] = ()
+) -> str:
     parts = [esc(journal) if journal else "", str(year) if year else ""]
     if section:
         parts.append(f"§ {esc(section)}")
+    parts.append(page_label(pages))
     shown = " · ".join(p for p in parts if p)
     return f'<div class="meta">{shown}</div>' if shown else ""
 
@@ -137,7 +137,7 @@ def source_card(
     return (
         f'<details class="card" id="{esc(prefix)}-{source.n}"{" open" if opened else ""}>'
         f'<summary>{marker} <span class="title">{title}</span> {tag}</summary>'
-        f"{_meta_line(source.journal, source.year, source.section)}"
+        f"{_meta_line(source.journal, source.year, source.section, source.pages)}"
         f"{identifiers(source.pmid, source.doi, source.pmcid)}"
         f'<blockquote class="passage">{passage}</blockquote>'
         f'<div class="docid">{esc(source.doc_id)}</div></details>'
@@ -180,7 +180,7 @@ def answer_html(answer: Answer, prefix: str = "src") -> str:
     """A checked answer: text with linked markers, its source cards, warnings and timings."""
     if answer.abstained:
         return refusal_html(answer, prefix)
-    body = paragraphs(answer_text_html(answer, prefix))
+    body = answer_text_html(answer, prefix)
     unsupported = sum(not s.supported for s in answer.sentences)
     note = (
         f'<p class="unsupported-note">Sentences not supported by the passages they cite '
@@ -190,9 +190,28 @@ def answer_html(answer: Answer, prefix: str = "src") -> str:
     )
     cards = "".join(citation_card(c, prefix) for c in answer.citations)
     return (
-        f'<div class="answer mode-{esc(answer.mode)}">{body}{note}'
+        f'<div class="answer mode-{esc(answer.mode)}">{body}{note}{removed_sentences(answer)}'
         f'<div class="cards">{cards}</div>{_uncited(answer, prefix)}{_footer(answer)}</div>'
     )
+
+
+def removed_sentences(answer: Answer) -> str:
+    """The draft's sentences the verifier did not support, folded away under one line."""
+    if not answer.removed:
+        return ""
+    items = "".join(
+        f'<li>{esc(r.text)} <span class="cited">(cited {esc(_numbers(r.cited))}; support '
+        f"{r.support:.2f})</span></li>"
+        for r in answer.removed
+    )
+    return (
+        f'<details class="removed-sentences"><summary>{plural(len(answer.removed), "sentence")} '
+        f"removed: not supported by its source</summary><ul>{items}</ul></details>"
+    )
+
+
+def _numbers(cited: Sequence[int]) -> str:
+    return ", ".join(f"[{n}]" for n in cited) if cited else "no source"
 
 
 def _uncited(answer: Answer, prefix: str) -> str:
@@ -209,27 +228,17 @@ def _uncited(answer: Answer, prefix: str) -> str:
 
 
 def answer_text_html(answer: Answer, prefix: str = "src") -> str:
-    """The answer text, escaped, markers linked, unsupported sentences in ``span.unsupported``.
+    """The answer's sentences as ``<p>`` paragraphs, escaped, with linked markers.
 
-    ``answer.answer`` is the sentences in order, each with its markers before its final stop
-    (rag.citations.render), so each sentence is found after the previous one.
+    An answer without sentences (not made by the pipeline's check) is shown as escaped text.
     """
-    text, numbers = answer.answer, {c.n for c in answer.citations}
-    out: list[str] = []
-    cursor = 0
-    for sentence in answer.sentences:
-        body = sentence.text.rstrip(".!?") if sentence.citations else sentence.text
-        start = text.find(body, cursor)
-        if not body or start < 0:
-            continue
-        end = _SENTENCE_TAIL.match(text, start + len(body))
-        stop = end.end() if end else start + len(body)
-        inner = link_markers(text[start:stop], numbers, prefix)
-        out.append(link_markers(text[cursor:start], numbers, prefix))
-        out.append(inner if sentence.supported else f"{_UNSUPPORTED}{inner}</span>")
-        cursor = stop
-    out.append(link_markers(text[cursor:], numbers, prefix))
-    return "".join(out)
+    if not answer.sentences:
+        return paragraphs(esc(answer.answer))
+    numbers = {c.n for c in answer.citations}
+    return "".join(
+        "<p>" + " ".join(sentence_html(s, numbers, prefix) for s in group) + "</p>"
+        for _, group in groupby(answer.sentences, key=lambda s: s.paragraph)
+    )
 
 
 def refusal_html(answer: Answer, prefix: str = "src") -> str:
@@ -302,7 +311,8 @@ def document_card(doc: Document) -> str:
 
 def lookup_html(found: Lookup, prefix: str = "lookup") -> str:
     """What a lookup found: the records, then (for a claim) the passages checked against it."""
-    kind = {"pmid": "PMID", "pmcid": "PMCID", "doi": "DOI", "title": "title", "claim": "claim"}
+    kind = {"pmid": "PMID", "pmcid": "PMCID", "doi": "DOI", "id": "document id", "title": "title",
+            "claim": "claim"}  # fmt: skip
     head = f'<p class="lookup-kind">Looked up as a {kind[found.kind]}: {esc(found.query)}</p>'
     if not found.documents and not found.passages:
         return f'<div class="lookup">{head}<p class="empty">Nothing in the index matches.</p></div>'
@@ -319,6 +329,18 @@ def lookup_html(found: Lookup, prefix: str = "lookup") -> str:
     return (
         f'<div class="lookup">{head}<h4>{plural(len(found.documents), "record")}</h4>'
         f'<div class="records">{records}</div>{passages}</div>'
+    )
+
+
+def verification_html(found: Verification, prefix: str = "verify") -> str:
+    """A citation check: the verdict, then the paper's best passage with its evidence marked."""
+    c = found.citation
+    word = "supports" if c.supported else "does not support"
+    return (
+        f'<div class="verification"><p class="verdict {"ok" if c.supported else "bad"}">'
+        f"{esc(c.source.title or c.source.doc_id)} <strong>{word}</strong> the sentence "
+        f'(support {c.support:.2f}).</p><p class="claim">{esc(found.claim)}</p>'
+        f'<div class="cards">{citation_card(c, prefix, opened=True)}</div></div>'
     )
 
 

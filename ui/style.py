@@ -15,8 +15,11 @@ details.card .title, .record .title { font-weight: 600; }
 .meta, .ids, .docid, .authors { font-size: .85em; color: var(--body-text-color-subdued); }
 blockquote.passage { margin: .4em 0; padding: 0 0 0 .6em;
   border-left: 3px solid var(--border-color-primary); white-space: pre-line; }
-details.uncited > summary { cursor: pointer; font-size: .85em;
-  color: var(--body-text-color-subdued); }
+details.uncited > summary, details.removed-sentences > summary { cursor: pointer;
+  font-size: .85em; color: var(--body-text-color-subdued); }
+details.removed-sentences li { color: var(--body-text-color-subdued);
+  text-decoration: line-through; }
+details.removed-sentences .cited { text-decoration: none; font-size: .85em; }
 blockquote.passage mark { background: #fff3a3; color: inherit; padding: 0 1px; }
 .badge { font-size: .75em; border-radius: 4px; padding: 1px 6px; margin-left: .3em; }
 .badge.ok { background: #d9f2dd; color: #11652a; }

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+import corpus
+from base.errors import ReadError
+from base.settings import CorpusSettings
 from corpus import detect_format, read, read_many
-from rag.errors import ReadError
-from rag.settings import CorpusSettings
+from corpus.model import Document
+from tests.corpus.fuzzing import zlib_damaged
 
 PUBMED = (
     '<?xml version="1.0"?>\n<PubmedArticleSet><PubmedArticle><MedlineCitation>'
@@ -121,3 +125,65 @@ def test_bad_files_do_not_stop_good_ones(tmp_path: Path) -> None:
     write(tmp_path, "c-junk.pdf", b"%PDF-1.4 garbage")
     docs, errors = read_many([tmp_path])
     assert ([d.pmid for d in docs], len(errors)) == (["11"], 2)
+
+
+def many_records(n: int = 60) -> bytes:
+    records = "".join(
+        f"<PubmedArticle><MedlineCitation><PMID>{100 + i}</PMID><Article><ArticleTitle>Paper {i}"
+        f"</ArticleTitle></Article></MedlineCitation></PubmedArticle>"
+        for i in range(n)
+    )
+    return f"<PubmedArticleSet>{records}</PubmedArticleSet>".encode()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("set.xml.gz", many_records()),
+        ("set.nbib.gz", b"".join(b"PMID- %d\nTI  - Paper %d\n\n" % (i, i) for i in range(1, 400))),
+        ("set.jsonl.gz", b"".join(b'{"title": "Paper %d", "text": "t"}\n' % i for i in range(400))),
+        (
+            "paper.nxml.gz",
+            b"<article><front/><body>" + b"<p>words</p>" * 2000 + b"</body></article>",
+        ),
+    ],
+)
+def test_deflate_damage_is_a_read_error(tmp_path: Path, name: str, content: bytes) -> None:
+    damaged = zlib_damaged(gzip.compress(content, mtime=0))  # zlib.error inside, before 2026-12
+    assert "decompress" in error_for(write(tmp_path, name, damaged)).reason
+
+
+def test_any_exception_from_a_reader_becomes_a_read_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crashing(path: Path) -> Iterator[Document]:
+        yield from ()
+        raise KeyError("a bug below the reader")
+
+    monkeypatch.setitem(corpus.READERS, "text", crashing)
+    path = write(tmp_path, "note.txt", "A title of a note\n\nText.\n")
+    exc = error_for(path)
+    assert exc.reason == "cannot be read (KeyError: 'a bug below the reader')"
+    assert isinstance(exc.__cause__, KeyError)
+
+
+def test_read_many_keeps_the_records_before_a_crash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def one_then_recursion(path: Path) -> Iterator[Document]:
+        yield next(iter(read(write(tmp_path, "ok.xml", PUBMED))))
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setitem(corpus.READERS, "jsonl", one_then_recursion)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(folder, "a.jsonl", '{"title": "x"}\n')
+    docs, errors = read_many([folder])
+    assert [d.pmid for d in docs] == ["11"] and "nested too deeply" in errors[0].reason
+
+
+def test_deeply_nested_jsonl_line_is_a_bad_line(tmp_path: Path) -> None:
+    good = '{"title": "Fine", "text": "t", "metadata": {"pmid": "7"}}'
+    path = write(tmp_path, "deep.jsonl", f"{good}\n{'[' * 100_000}\n")
+    docs, errors = read_many([path])
+    assert [d.pmid for d in docs] == ["7"] and "line 2: JSON nested too deeply" in errors[0].reason

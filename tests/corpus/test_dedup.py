@@ -61,3 +61,18 @@ def test_order_is_first_seen() -> None:
 def test_the_same_file_twice_is_not_another_source() -> None:
     (merged,) = merge_duplicates([doc("same text", pmid="1"), doc("same text", pmid="1")])
     assert merged.other_sources == ()
+
+
+def test_identical_texts_without_ids_merge_keeping_the_first_path() -> None:
+    first, second = (
+        build_document(title="Note", sections=[Section("Body", "Same words.")], source_path=p,
+                       format="text")
+        for p in ("a/note.txt", "b/copy.txt")
+    )  # fmt: skip
+    (merged,) = merge_duplicates([first, second])
+    assert (merged.id, merged.source_path, merged.other_sources) == (
+        first.id, "a/note.txt", ("b/copy.txt",))  # fmt: skip
+
+
+def test_different_texts_without_ids_stay_apart() -> None:
+    assert len(merge_duplicates([doc("one text"), doc("another text")])) == 2

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from base.errors import ReadError
 from corpus.jats import read_jats
 from corpus.model import Document
-from rag.errors import ReadError
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 PMC = SHARED / "corpus" / "pmc"

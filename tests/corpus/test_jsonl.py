@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from base.errors import ReadError
 from corpus.jsonl import read_jsonl
-from rag.errors import ReadError
 
 GOOD = {
     "_id": "17559449",

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from base.errors import ReadError
 from corpus.medline import read_medline
 from corpus.model import Document
-from rag.errors import ReadError
 
 SAMPLE = Path(__file__).parent / "fixtures" / "sample.nbib"
 

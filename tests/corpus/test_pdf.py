@@ -11,9 +11,9 @@ import pytest
 from fpdf import FPDF
 from fpdf.enums import EncryptionMethod
 
+from base.errors import ReadError
 from corpus.model import Document, Section
 from corpus.pdf import _authors, read_pdf
-from rag.errors import ReadError
 
 # Each inner list is one page; every string is one line as set on the page. Body lines are
 # close to the usual width so that the reader joins them; a short line ends a paragraph.

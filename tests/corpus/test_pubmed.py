@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from base.errors import ReadError
 from corpus.pubmed import read_pubmed
-from rag.errors import ReadError
 
 RECORD = """<PubmedArticle><MedlineCitation Status="MEDLINE" Owner="NLM">
 <PMID Version="1">{pmid}</PMID>
@@ -122,3 +122,13 @@ def test_bounded_memory_over_many_records(tmp_path: Path) -> None:
     assert frame is not None
     root = frame.f_locals["elem"].getparent()
     assert len(root) == 1  # only the record being read; the 298 before it were released
+
+
+def test_comments_and_unexpanded_entities_inside_text(tmp_path: Path) -> None:
+    """With an external DTD (as real files name), an undefined ``&xxe;`` is no syntax error:
+    lxml keeps it as a node, which crashed the reader before 2026-12. It is never expanded."""
+    record = RECORD.format(pmid=7).replace("It worked.", "It <!-- a note -->wor&xxe;ked.")
+    doctype = '<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle//EN" "x.dtd">\n'
+    body = SET.format(record).replace("\n<PubmedArticleSet>", f"\n{doctype}<PubmedArticleSet>")
+    (doc,) = read_pubmed(write(tmp_path, body))
+    assert doc.text.endswith("RESULTS: It wor&xxe;ked.")

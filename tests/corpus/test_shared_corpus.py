@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from base.errors import ReadError
 from corpus import read, read_many
 from corpus.model import Document
-from rag.errors import ReadError
 
 pytestmark = pytest.mark.integration
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from base.errors import ReadError
 from corpus.text import read_text
-from rag.errors import ReadError
 
 SCRAPED = """Your browser doesn't support javascript.
 loading

@@ -7,7 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from eval.gold import GoldError, GoldQuestion, load_bioasq, load_gold, load_jsonl, load_pubmedqa
+from base.errors import GoldError
+from eval.gold import (
+    KINDS,
+    LABELS,
+    GoldKind,
+    GoldQuestion,
+    gold_kind,
+    load_bioasq,
+    load_gold,
+    load_jsonl,
+    load_pubmedqa,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ENTRY = {
@@ -267,3 +278,31 @@ def test_load_gold_unknown_kind_lists_choices() -> None:
         GoldError, match="unknown gold kind 'squad'; choose one of: bioasq, jsonl, pubmedqa"
     ):
         load_gold("squad", FIXTURES / "custom.jsonl")
+
+
+# --- The table of kinds ---------------------------------------------------------------------------
+
+
+def test_every_kind_is_named_by_its_key() -> None:
+    assert [(key, kind.name) for key, kind in KINDS.items()] == [
+        ("pubmedqa", "pubmedqa"), ("bioasq", "bioasq"), ("jsonl", "jsonl"),
+    ]  # fmt: skip
+
+
+def test_bioasq_labels_are_yes_or_no() -> None:
+    assert (KINDS["bioasq"].labels, KINDS["pubmedqa"].labels) == (("yes", "no"), LABELS)
+
+
+def test_only_pubmedqa_has_published_figures() -> None:
+    assert [k.name for k in KINDS.values() if k.published] == ["pubmedqa"]
+
+
+def test_a_kind_that_does_not_retrieve_needs_no_index() -> None:
+    # The shape a claim-verification kind would take: its own loader and measures.
+    kind = GoldKind("claims", "Claims", load_jsonl, "claims", measures=("answers",))
+    assert (kind.needs_index, KINDS["jsonl"].needs_index) == (False, True)
+
+
+def test_gold_kind_unknown_lists_choices() -> None:
+    with pytest.raises(GoldError, match="choose one of: bioasq, jsonl, pubmedqa"):
+        gold_kind("squad")

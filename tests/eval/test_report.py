@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from eval.records import Answered, AnswerScores, Result, Summary
 from eval.report import CONFUSION_PNG, LATENCY_PNG, RECALL_PNG, write_report
+from rag.answer.records import Timings
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 RETRIEVAL = {
@@ -15,12 +18,13 @@ RETRIEVAL = {
 STAMP = {
     "index_fingerprint": "fp-1234abcd",
     "model": "SmolLM2-135M-Instruct",
+    "mode": "generate",
     "git_commit": "0123456789abcdef",
     "gold": "../shared/gold/pubmedqa/pqal_dev.json",
     "kind": "pubmedqa",
     "created": "2024-05-01T12:00:00Z",
 }
-SUMMARY = {
+SUMMARY_JSON: dict[str, object] = {
     "n": 4,
     "kind": "pubmedqa",
     "retrieval": RETRIEVAL,
@@ -40,7 +44,13 @@ SUMMARY = {
         },
         "rouge_l": 0.21,
     },
-    "citations": {"precision": 0.8, "recall": 0.6, "supported": 0.75, "abstention_rate": 0.25},
+    "citations": {
+        "precision": 0.8,
+        "recall": 0.6,
+        "supported": 0.75,
+        "abstention_rate": 0.25,
+        "citations_per_answer": 2.5,
+    },
     "latency": {
         "retrieve_p50_ms": 12.0,
         "retrieve_p95_ms": 30.5,
@@ -51,10 +61,18 @@ SUMMARY = {
     },
     "stamp": STAMP,
 }
+SUMMARY = Summary.from_json(SUMMARY_JSON)
+
+
+def answered(total_ms: float) -> Answered:
+    return Answered("text", False, (), (), (), Timings(total_ms=total_ms), AnswerScores())
+
+
 RESULTS = [
-    {"id": str(i), "timings": {"retrieve_ms": 10.0 + i, "total_ms": 5000.0 + 100 * i}}
+    Result(str(i), "q?", "yesno", ("pmid:1",), ("pmid:1",), 10.0 + i,
+           answered=answered(5000.0 + 100 * i))
     for i in range(4)
-]
+]  # fmt: skip
 
 
 def test_full_report_writes_markdown_and_valid_pngs(tmp_path: Path) -> None:
@@ -72,7 +90,7 @@ def test_markdown_embeds_every_figure(tmp_path: Path) -> None:
 
 def test_header_carries_the_stamp(tmp_path: Path) -> None:
     text = write_report(tmp_path, SUMMARY, RESULTS).read_text()
-    assert all(str(value) in text for value in STAMP.values())
+    assert all(str(value) in text for key, value in STAMP.items() if key != "mode")
 
 
 def test_retrieval_table_has_a_column_per_mode(tmp_path: Path) -> None:
@@ -97,13 +115,12 @@ def test_latency_in_milliseconds(tmp_path: Path) -> None:
 
 
 def test_bioasq_run_has_no_pubmedqa_reference(tmp_path: Path) -> None:
-    summary = {**SUMMARY, "kind": "bioasq", "stamp": {**STAMP, "kind": "bioasq"}}
+    summary = replace(SUMMARY, kind="bioasq", stamp=replace(SUMMARY.stamp, kind="bioasq"))
     assert "BioBERT" not in write_report(tmp_path, summary, RESULTS).read_text()
 
 
-def retrieval_only() -> dict[str, object]:
-    keep = ("n", "kind", "retrieval", "latency", "stamp")
-    return {k: v for k, v in SUMMARY.items() if k in keep}
+def retrieval_only() -> Summary:
+    return replace(SUMMARY, retrieval_by_mode=None, answers=None, citations=None)
 
 
 def test_retrieval_only_run_has_no_answer_sections(tmp_path: Path) -> None:
@@ -118,17 +135,24 @@ def test_retrieval_only_run_draws_only_the_recall_curve(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [RECALL_PNG]
 
 
-def test_missing_timings_are_skipped(tmp_path: Path) -> None:
-    results: list[dict[str, object]] = [{"id": "1"}, {"id": "2", "timings": {"retrieve_ms": 9.0}}]
+def test_retrieval_only_results_draw_retrieval_latency(tmp_path: Path) -> None:
+    results = [replace(r, answered=None) for r in RESULTS]
     write_report(tmp_path, retrieval_only(), results)
     assert (tmp_path / LATENCY_PNG).read_bytes().startswith(PNG_MAGIC)
 
 
-def test_empty_summary_still_gives_a_header(tmp_path: Path) -> None:
-    text = write_report(tmp_path, {}, []).read_text()
-    assert text.startswith("# litrag evaluation: ?") and "| git commit | — |" in text
+def test_undefined_citation_figures_show_a_dash(tmp_path: Path) -> None:
+    assert SUMMARY.citations is not None
+    summary = replace(SUMMARY, citations=replace(SUMMARY.citations, precision=None))
+    assert "| precision | — |" in write_report(tmp_path, summary, RESULTS).read_text()
+
+
+def test_a_block_of_a_newer_kind_gets_a_table(tmp_path: Path) -> None:
+    summary = replace(SUMMARY, extra={"verification": {"accuracy": 0.75, "claims": 4}})
+    text = write_report(tmp_path, summary, RESULTS).read_text()
+    assert "## verification" in text and "| accuracy | 0.750 |" in text and "| claims | 4 |" in text
 
 
 def test_pipes_in_stamp_are_escaped(tmp_path: Path) -> None:
-    summary = {**SUMMARY, "stamp": {**STAMP, "model": "a|b"}}
+    summary = replace(SUMMARY, stamp=replace(SUMMARY.stamp, model="a|b"))
     assert "| model | a\\|b |" in write_report(tmp_path, summary, RESULTS).read_text()

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from rag.generation import load_backend
-from rag.pipeline import Pipeline
-from rag.settings import AnswerSettings, Settings
+from base.settings import AnswerSettings, Settings
+from rag.answer.engines import load_backend
+from rag.answer.pipeline import Pipeline
 from tests.ui.pages import CHROMIUM, UPLOAD_LIMIT_MB, free_port
 from ui.app import build_app, launch
 
@@ -21,7 +21,7 @@ from ui.app import build_app, launch
 @pytest.fixture(scope="session")
 def ui_index(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the seed pages and the PMC full texts (11 papers, ~30 s with the real model)."""
-    from rag.ingest import ingest
+    from rag.index.ingest import ingest
 
     folder = tmp_path_factory.mktemp("ui_index")
     corpus = shared / "corpus"

@@ -6,9 +6,9 @@ from dataclasses import replace
 from html.parser import HTMLParser
 
 from corpus.model import Section, build_document
-from rag.answer import CANNOT_ANSWER, Answer, Citation, Sentence, Source, Timings
-from rag.lookup import Lookup
-from rag.store import StoredDocument
+from rag.answer.lookup import Lookup
+from rag.answer.records import CANNOT_ANSWER, Answer, Citation, Sentence, Source, Timings
+from rag.index.store import StoredDocument
 from ui import render
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'
@@ -76,7 +76,15 @@ def answered(*citations: Citation, text: str = "", sentences: tuple[Sentence, ..
 def test_markers_link_to_the_cards_they_name() -> None:
     one, two = source(1), source(2, doc_id="pmid:1", pmid="1", title="Other")
     html = render.answer_html(
-        answered(cite(one), cite(two), text="First claim [1]. Second claim [1][2].")
+        answered(
+            cite(one),
+            cite(two),
+            text="First claim [1]. Second claim [1][2].",
+            sentences=(
+                Sentence("First claim.", (1,), True),
+                Sentence("Second claim.", (1, 2), True),
+            ),
+        )
     )
     assert html.count('<a class="cite" href="#src-1">[1]</a>') == 2
     assert '<a class="cite" href="#src-2">[2]</a>' in html
@@ -84,8 +92,12 @@ def test_markers_link_to_the_cards_they_name() -> None:
 
 
 def test_a_marker_without_a_citation_stays_plain_text() -> None:
-    html = render.link_markers("Claim [1]. Stray [7].", {1})
-    assert html == 'Claim <a class="cite" href="#src-1">[1]</a>. Stray [7].'
+    answer = answered(
+        cite(source()), text="Claim [1]. Stray [7].",
+        sentences=(Sentence("Claim.", (1,), True), Sentence("Stray.", (7,), True)),
+    )  # fmt: skip
+    html = render.answer_html(answer)
+    assert '<p>Claim <a class="cite" href="#src-1">[1]</a>. Stray [7].</p>' in html
 
 
 def test_prefix_names_the_card_ids() -> None:
@@ -164,6 +176,40 @@ def test_unsupported_sentences_are_underlined() -> None:
     assert 'Supported one <a class="cite" href="#src-1">[1]</a>. <span class="unsupported"' in html
     assert 'Unsupported two <a class="cite" href="#src-1">[1]</a>.</span>' in html
     assert "1 of 2" in html
+
+
+def test_paragraphs_of_the_answer_are_kept() -> None:
+    answer = answered(
+        cite(source()), text="One [1]. Two [1].\n\nThree.",
+        sentences=(Sentence("One.", (1,), True, 0), Sentence("Two.", (1,), True, 0),
+                   Sentence("Three.", (), False, 2)),
+    )  # fmt: skip
+    html = render.answer_text_html(answer)
+    link, flag = '<a class="cite" href="#src-1">[1]</a>', '<span class="unsupported" title="not'
+    assert html.startswith(f"<p>One {link}. Two {link}.</p><p>{flag}")
+    assert html.endswith('cites">Three.</span></p>')
+
+
+def test_answer_is_drawn_from_its_sentences_not_from_its_text() -> None:
+    # An extractive sentence quotes its passage's own reference "[2]": it is text, not a marker.
+    one, two = source(1), source(2, doc_id="pmid:2", pmid="2")
+    answer = answered(
+        cite(one), cite(two), text="As shown before [2] it grows [1]. It shrinks [2].",
+        sentences=(Sentence("As shown before [2] it grows.", (1,), True),
+                   Sentence("It shrinks.", (2,), True)),
+    )  # fmt: skip
+    html = render.answer_text_html(answer)
+    assert html.startswith('<p>As shown before [2] it grows <a class="cite" href="#src-1">[1]</a>.')
+    assert html.count('href="#src-2"') == 1
+
+
+def test_pdf_source_card_shows_its_pages() -> None:
+    one_page = render.source_card(source(section="Results", pages=(4,)))
+    two_pages = render.source_card(source(section="Results", pages=(4, 5)))
+    assert "J Biomed Sci · 2024 · § Results · p. 4</div>" in one_page
+    assert "J Biomed Sci · 2024 · § Results · pp. 4–5</div>" in two_pages
+    assert "2024 · § Abstract</div>" in render.source_card(source())  # no pages, no label
+    assert render.page_label((4, 5, 6)) == "pp. 4–6" and render.page_label(()) == ""
 
 
 def test_refusal_says_so_and_shows_the_closest_sources() -> None:

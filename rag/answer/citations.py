@@ -1,0 +1,180 @@
+"""Citations as a closed loop: parse ``[n]`` markers, check each sentence against what it cites.
+
+1. :func:`parse_answer` splits the LLM's text into sentences and takes the markers off each
+   (``[1]``, ``[1][2]``, ``[1, 2]``, ``[1-3]``); markers naming no source are dropped.
+2. :func:`close_loop` has the verifier (:mod:`rag.answer.verify`) judge each sentence against
+   the passages it cites, gives uncited sentences the best supporting source (when asked to),
+   removes (or flags) unsupported sentences, renumbers the sources in order of first use and
+   builds the citation list from them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+from rag.answer.records import Citation, Removed, Sentence, Source
+
+if TYPE_CHECKING:  # verify imports this module's sentence splitting
+    from rag.answer.verify import Verdict, Verifier
+
+MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*(?:[-–]|,)\s*\d{1,3})*)\s*\]")
+_ABBREVIATIONS = {"e.g", "i.e", "et al", "fig", "figs", "vs", "dr", "no", "approx", "ca", "cf"}
+_BOUNDARY = re.compile(r"[.!?](?P<markers>(?:\s*" + MARKER.pattern + r")*)(?=\s+|$)")
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(STOPWORDS_EN_PLUS)
+_stemmer = Stemmer.Stemmer("english")
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One answer sentence with its markers removed and the source numbers they named."""
+
+    text: str
+    cited: tuple[int, ...]  # valid source numbers, in order, without repeats
+    paragraph: int = 0
+
+
+def expand_marker(body: str) -> list[int]:
+    """``"1, 3-5"`` -> ``[1, 3, 4, 5]`` (ranges longer than 20 are ignored as not citations)."""
+    numbers: list[int] = []
+    for part in body.split(","):
+        bounds = re.split(r"\s*[-–]\s*", part.strip())
+        if len(bounds) == 2:
+            lo, hi = int(bounds[0]), int(bounds[1])
+            if lo <= hi and hi - lo < 20:
+                numbers += range(lo, hi + 1)
+        elif bounds[0]:
+            numbers.append(int(bounds[0]))
+    return numbers
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences of one paragraph; markers after a full stop stay with it."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        word = re.search(r"([A-Za-z.]+)$", text[start : m.start()])
+        if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
+            continue
+        if text[m.end() :].strip()[:1].islower():
+            continue  # "p. value", "approx. three": not a sentence end
+        spans.append((start, m.end()))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in spans]
+
+
+def strip_markers(text: str, valid: int) -> tuple[str, tuple[int, ...]]:
+    """``text`` without its markers, and the valid (1..``valid``) numbers they named, in order.
+
+    A marker between two letters ("immuno[1]therapy") is removed without leaving a space.
+    """
+    cited: list[int] = []
+    pieces: list[str] = []
+    last = 0
+    for m in MARKER.finditer(text):
+        cited += [n for n in expand_marker(m.group(1)) if 1 <= n <= valid]
+        before, after = text[last : m.start()], text[m.end() : m.end() + 1]
+        joined = before[-1:].isalnum() and after.isalnum()
+        pieces.append(before if joined else before.rstrip() + " ")
+        last = m.end()
+    pieces.append(text[last:])
+    clean = re.sub(r"\s+([.,;:!?])", r"\1", "".join(pieces))
+    return re.sub(r"\s+", " ", clean).strip(), tuple(dict.fromkeys(cited))
+
+
+def parse_answer(text: str, valid: int) -> list[Claim]:
+    """The sentences of an LLM answer with the source numbers each cites (1..``valid``)."""
+    claims: list[Claim] = []
+    for p, paragraph in enumerate(re.split(r"\n\s*\n", text.strip())):
+        for a, b in split_sentences(paragraph):
+            clean, cited = strip_markers(paragraph[a:b], valid)
+            if any(ch.isalnum() for ch in clean):
+                claims.append(Claim(clean, cited, p))
+            elif cited and claims:  # a marker alone after the full stop belongs to the last one
+                last = claims[-1]
+                claims[-1] = Claim(
+                    last.text, tuple(dict.fromkeys(last.cited + cited)), last.paragraph
+                )
+    return claims
+
+
+def content_stems(text: str) -> set[str]:
+    """Stemmed lower-case words of ``text`` without stop words."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
+    return set(_stemmer.stemWords(words))
+
+
+def close_loop(
+    claims: Sequence[Claim], sources: Sequence[Source], verifier: Verifier, question: str = ""
+) -> tuple[str, tuple[Sentence, ...], tuple[Citation, ...], tuple[Removed, ...]]:
+    """Verify, attach, remove, renumber: the answer text, its sentences, citations and removals.
+
+    Each claim is judged against the passages it cites, beyond ``question``. With
+    ``answer.remove_unsupported`` (the default) a claim no cited passage supports leaves the answer
+    and is listed in the removals; otherwise it stays, flagged.
+    """
+    settings = verifier.settings
+    table = verifier.verify([c.text for c in claims], [s.passage for s in sources], question)
+    kept: list[tuple[int, tuple[int, ...], bool]] = []  # (claim index, cited, supported)
+    removed: list[Removed] = []
+    for i, (claim, row) in enumerate(zip(claims, table, strict=True)):
+        cited = claim.cited
+        if not cited and settings.attach_citations and row:
+            best = max(range(len(row)), key=lambda j: (row[j].supported, row[j].support))
+            cited = (best + 1,) if row[best].supported else ()
+        supported = any(row[n - 1].supported for n in cited)
+        if supported or not settings.remove_unsupported:
+            kept.append((i, cited, supported))
+        else:
+            support = max((row[n - 1].support for n in cited), default=0.0)
+            removed.append(Removed(claim.text, cited, support, claim.paragraph))
+    order = list(dict.fromkeys(n for _, cited, _ in kept for n in cited))
+    renumber = {old: new for new, old in enumerate(order, start=1)}
+    sentences = tuple(
+        Sentence(claims[i].text, tuple(renumber[n] for n in cited), ok, claims[i].paragraph)
+        for i, cited, ok in kept
+    )
+    citations = tuple(
+        citation_for(
+            sources[old - 1], renumber[old], [table[i][old - 1] for i, c, _ in kept if old in c]
+        )
+        for old in order
+    )
+    return render(sentences), sentences, citations, tuple(removed)
+
+
+def citation_for(src: Source, n: int, verdicts: Sequence[Verdict]) -> Citation:
+    """The citation of ``src`` as number ``n``: supported when it supports every citing sentence."""
+    best = max(verdicts, key=lambda v: (v.supported, v.support))
+    a, b = best.evidence
+    return Citation(
+        n=n,
+        source=replace(src, n=n),
+        supported=all(v.supported for v in verdicts),
+        support=best.support,
+        evidence=src.passage[a:b],
+        evidence_start=a,
+        evidence_end=b,
+    )
+
+
+def render(sentences: Sequence[Sentence]) -> str:
+    """Sentences joined into their paragraphs, each with its markers before the final stop."""
+    out: list[str] = []
+    previous = None
+    for sentence in sentences:
+        marks = "".join(f"[{n}]" for n in sentence.citations)
+        body, stop = sentence.split_stop()
+        if previous is not None:
+            out.append("\n\n" if sentence.paragraph != previous else " ")
+        out.append(f"{body} {marks}{stop}" if marks else sentence.text)
+        previous = sentence.paragraph
+    return "".join(out)

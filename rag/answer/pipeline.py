@@ -1,0 +1,295 @@
+"""Question -> checked answer: rewrite with the conversation, retrieve, refuse or answer, check.
+
+:meth:`Pipeline.stream` yields :class:`Delta` pieces of the LLM's draft as they come, then one
+final :class:`Answer` whose sentences and citations have been checked against the passages.
+:meth:`Pipeline.ask` returns only that final answer.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from base.errors import ConfigError, GenerationError, QuestionError
+from base.settings import Settings
+from rag.answer import followup
+from rag.answer.citations import Claim, close_loop, parse_answer
+from rag.answer.engines import load_backend
+from rag.answer.engines.default import DEFAULT_LLM_NAME
+from rag.answer.engines.transformers import LocalModel
+from rag.answer.prompts import answer_messages, rewrite_messages
+from rag.answer.records import CANNOT_ANSWER, Answer, AnswerMode, Delta, Source, Timings, Turn
+from rag.answer.verify import Verifier, judge_from, load_cross_encoder, load_weights
+from rag.index.embeddings import Embedder
+from rag.retrieve.hybrid import Filters, Hit, Retrieval, Retriever, open_retriever
+
+
+def to_source(n: int, hit: Hit) -> Source:
+    """Hit number ``n`` as a numbered source, with its chunk's offsets and pages."""
+    c = hit.chunk
+    return Source(
+        n=n, doc_id=c.doc_id, title=c.title, section=c.section, passage=c.text,
+        score=hit.score, pmid=c.pmid, pmcid=c.pmcid, doi=c.doi, journal=c.journal, year=c.year,
+        start=c.start, end=c.end, pages=page_range(c.page_start, c.page_end),
+    )  # fmt: skip
+
+
+def page_range(first: int | None, last: int | None) -> tuple[int, ...]:
+    """``(4, 5, 6)`` for pages 4 to 6; ``()`` for a chunk without pages."""
+    if first is None:
+        return ()
+    return tuple(range(first, max(first, last or first) + 1))
+
+
+def evidence_strength(hits: Sequence[Hit]) -> float:
+    """The best dense cosine between the question and a retrieved passage (-1 if none)."""
+    return max((h.dense_score for h in hits if h.dense_score is not None), default=-1.0)
+
+
+class Pipeline:
+    """Answers questions over one index; the LLM backend is loaded on first use."""
+
+    def __init__(self, retriever: Retriever, settings: Settings) -> None:
+        self.retriever = retriever
+        self.settings = settings
+        self.verifier = make_verifier(retriever.embedder, settings)
+
+    @classmethod
+    def open(cls, folder: Path, settings: Settings) -> Pipeline:
+        """A pipeline over the index in ``folder``."""
+        return cls(open_retriever(folder, settings), settings)
+
+    @property
+    def model_name(self) -> str:
+        """The LLM's name as configured (without loading it)."""
+        g = self.settings.generation
+        return g.endpoint_model or g.endpoint or g.model or DEFAULT_LLM_NAME
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        mode: AnswerMode | None = None,
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> Answer:
+        """The checked answer to ``question`` (see :meth:`stream`)."""
+        final: Answer | None = None
+        for event in self.stream(question, history, mode, k, filters):
+            if isinstance(event, Answer):
+                final = event
+        if final is None:  # stream always ends with an Answer; this guards refactors
+            raise QuestionError(f"no answer was produced for {question!r}")
+        return final
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        mode: AnswerMode | None = None,
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> Iterator[Delta | Answer]:
+        """Draft pieces as the LLM writes them, then the checked :class:`Answer`.
+
+        Raises :class:`QuestionError` for an empty question. A failing LLM does not raise: the
+        answer falls back to extractive mode and says why in ``warnings``.
+        """
+        start = time.perf_counter()
+        q, warnings = self._clean(question)
+        mode = mode or self.settings.answer.mode
+        standalone = self.standalone(q, history) if history else q
+        retrieval = self.retriever.retrieve(standalone, k or self.settings.answer.sources, filters)
+        hits = retrieval.hits
+        sources = tuple(to_source(i, h) for i, h in enumerate(hits, start=1))
+        retrieve_ms = (time.perf_counter() - start) * 1000
+        base = Answer(
+            question=q, answer=CANNOT_ANSWER, abstained=True, mode=mode, sources=sources,
+            standalone_question=standalone, model="" if mode == "extractive" else self.model_name,
+            warnings=tuple(warnings), timings=Timings(retrieve_ms=retrieve_ms),
+        )  # fmt: skip
+        if evidence_strength(hits) < self.settings.answer.min_evidence:
+            yield _finish(base, start)
+            return
+        query = self.query_vector(retrieval)
+        if mode == "generate":
+            try:
+                yield from self._generate(base, start, query)
+                return
+            except (GenerationError, ConfigError) as exc:
+                base = _warn(base, f"the LLM failed ({exc}); showing an extractive answer instead")
+        yield self._extractive(base, start, query)
+
+    def query_vector(self, retrieval: Retrieval) -> np.ndarray:
+        """The question's vector as retrieval made it (embedded here only if it made none)."""
+        if retrieval.query_vector is not None:
+            return retrieval.query_vector
+        vector: np.ndarray = self.retriever.embedder.embed_query(retrieval.query)[0]
+        return vector
+
+    def _clean(self, question: str) -> tuple[str, list[str]]:
+        q = " ".join(question.split())
+        if not q:
+            raise QuestionError("the question is empty: type a question about the literature")
+        limit = self.settings.answer.max_question_chars
+        if len(q) > limit:
+            note = f"the question was {len(q):,} characters; only the first {limit:,} were used"
+            return q[:limit], [note]
+        return q, []
+
+    def standalone(self, question: str, history: Sequence[Turn]) -> str:
+        """``question`` made standalone with the conversation (see :mod:`rag.answer.followup`)."""
+        local_extractive = (
+            self.settings.answer.mode == "extractive" and not self.settings.generation.endpoint
+        )
+        return followup.standalone(question, history, None if local_extractive else self._rewrite)
+
+    def _rewrite(self, question: str, history: Sequence[Turn]) -> str:
+        """The LLM's reply to the rewrite prompt ("" when the LLM fails)."""
+        try:
+            backend = load_backend(self.settings.generation)
+            return "".join(backend.stream(rewrite_messages(question, history), 60))
+        except (GenerationError, ConfigError):
+            return ""
+
+    def _generate(self, base: Answer, start: float, query: np.ndarray) -> Iterator[Delta | Answer]:
+        backend = load_backend(self.settings.generation)
+        excerpts = self.excerpts(query, base.sources)
+        messages = answer_messages(base.standalone_question, excerpts)
+        pieces: list[str] = []
+        first: float | None = None
+        gen_start = time.perf_counter()
+        for piece in backend.stream(messages, self.settings.generation.max_new_tokens):
+            first = first or time.perf_counter()
+            pieces.append(piece)
+            yield Delta(piece)
+        text = "".join(pieces).strip()
+        gen_end = time.perf_counter()
+        if isinstance(backend, LocalModel):
+            tokens = len(backend.tokenizer(text, add_special_tokens=False)["input_ids"])
+        else:
+            tokens = len(pieces)  # one server-sent event per token on vLLM, llama.cpp, Ollama
+        timings = Timings(
+            retrieve_ms=base.timings.retrieve_ms,
+            first_token_ms=(first - start) * 1000 if first else None,
+            tokens=tokens,
+            tokens_per_s=tokens / (gen_end - gen_start) if gen_end > gen_start else None,
+        )
+        base = replace(base, timings=timings, model=backend.name)
+        if not text:
+            raise GenerationError(f"{backend.name} returned an empty answer")
+        if CANNOT_ANSWER in text.lower():
+            yield _finish(base, start)
+            return
+        check_start = time.perf_counter()
+        claims = parse_answer(text, len(base.sources))
+        answer, sentences, citations, removed = close_loop(
+            claims, base.sources, self.verifier, base.standalone_question
+        )
+        timings = replace(timings, check_ms=(time.perf_counter() - check_start) * 1000)
+        base = replace(base, timings=timings, removed=removed)
+        if not sentences:
+            note = "no sentence of the generated answer is supported by its sources"
+            yield self._extractive(_warn(base, f"{note}; showing an extractive answer instead"),
+                                   start, query)  # fmt: skip
+            return
+        done = replace(
+            base, answer=answer, abstained=False, sentences=sentences, citations=citations
+        )
+        yield _finish(done, start)
+
+    def excerpts(self, query: np.ndarray, sources: Sequence[Source]) -> list[Source]:
+        """``sources`` cut to their sentences closest to the question (in passage order).
+
+        ``query`` is the question's vector, as :meth:`Retriever.retrieve` returned it.
+
+        A short, focused prompt helps small models stay on the evidence and shortens the time to
+        the first token; the citation check still reads the whole passage.
+        """
+        keep = self.settings.answer.excerpt_sentences
+        if not keep:
+            return list(sources)
+        out = []
+        for source, view in zip(
+            sources, self.verifier.passage_views([s.passage for s in sources]), strict=True
+        ):
+            best = sorted(np.argsort(-(view.vectors @ query))[:keep])
+            text = " ".join(
+                source.passage[view.spans[i][0] : view.spans[i][1]].strip() for i in best
+            )
+            out.append(replace(source, passage=text))
+        return out
+
+    def _extractive(self, base: Answer, start: float, query: np.ndarray) -> Answer:
+        """The passage sentences closest to ``query`` (the question's vector), each cited."""
+        sources = base.sources
+        per_source = self.verifier.passage_views([s.passage for s in sources])
+        candidates = []
+        for j, view in enumerate(per_source):
+            for (a, b), v in zip(view.spans, view.vectors, strict=True):
+                if b - a >= 40:  # skip fragments such as "BACKGROUND:" or "Results."
+                    candidates.append((float(v @ query), j, sources[j].passage[a:b].strip(), v))
+        candidates.sort(key=lambda c: -c[0])
+        chosen: list[tuple[float, int, str, np.ndarray]] = []
+        for cand in candidates:
+            if len(chosen) == self.settings.answer.extractive_sentences:
+                break
+            if any(float(cand[3] @ c[3]) > 0.9 for c in chosen):
+                continue  # near-duplicate of a chosen sentence (overlapping chunks)
+            chosen.append(cand)
+        claims = [Claim(without_label(text), (j + 1,)) for _, j, text, _ in chosen]
+        check_start = time.perf_counter()
+        answer, sentences, citations, _ = close_loop(claims, sources, self.verifier)
+        check_ms = (time.perf_counter() - check_start) * 1000
+        timings = replace(base.timings, check_ms=base.timings.check_ms + check_ms)
+        done = replace(
+            base, answer=answer, abstained=not sentences, mode="extractive", model="",
+            sentences=sentences, citations=citations, timings=timings,
+        )  # fmt: skip
+        return _finish(done if sentences else replace(base, mode="extractive"), start)
+
+
+# A structured abstract's part label at a sentence start ("OBJECTIVE: ...", "MATERIALS AND
+# METHODS: ..."): PubMed and the readers keep them as "LABEL: text" (corpus/pubmed.py).
+_LABEL = re.compile(r"^[A-Z][A-Z ,/&()-]{2,60}:\s+(?=\S)")
+
+
+def without_label(sentence: str) -> str:
+    """``sentence`` without a leading structured-abstract label such as ``"OBJECTIVE: "``."""
+    return _LABEL.sub("", sentence, count=1)
+
+
+def make_verifier(embedder: Embedder, settings: Settings) -> Verifier:
+    """The citation verifier ``settings`` ask for, with its optional LLM judge and cross-encoder.
+
+    ``answer.judge = "auto"`` asks the LLM only when it is not the packaged tiny default (whose
+    yes/no judgements add nothing, see the verifier's README figures) and the fitted weights have
+    a mix for it. The LLM is loaded at the first judgement, not here.
+    """
+    a, g = settings.answer, settings.generation
+    weights = load_weights()
+    tiny_default = not (g.model or g.endpoint)
+    wanted = a.judge == "on" or (
+        a.judge == "auto" and not tiny_default and any("judge" in k for k in weights.extras)
+    )
+
+    def judge(claim: str, passage: str) -> float:
+        return judge_from(load_backend(g))(claim, passage)
+
+    cross_encoder = load_cross_encoder(a.cross_encoder) if a.cross_encoder else None
+    return Verifier(embedder, a, judge if wanted else None, cross_encoder, weights)
+
+
+def _finish(answer: Answer, start: float) -> Answer:
+    """``answer`` with its total time set."""
+    timings = replace(answer.timings, total_ms=(time.perf_counter() - start) * 1000)
+    return replace(answer, timings=timings)
+
+
+def _warn(answer: Answer, warning: str) -> Answer:
+    return replace(answer, warnings=(*answer.warnings, warning))

@@ -1,0 +1,141 @@
+"""Document -> Chunk: section-aware, sentence-aware passages sized in embedder tokens.
+
+A chunk never spans two sections. Within a section, langchain-text-splitters cuts at paragraph,
+then sentence, then clause boundaries so that each passage fits ``max_tokens`` of the embedder's
+tokenizer, with ``overlap_tokens`` repeated between neighbours. Each chunk keeps its section, its
+character offsets in the section text and, for PDFs, its pages.
+
+Every document gets at least one passage, or retrieval could never find it: one with no text
+(a title-only BioASQ record, a PubMed record without abstract) is passed under the heading
+"Title", or, without a title either, as a "Record" line of its identifiers and metadata.
+
+A change to the passages cut from the same documents bumps ``rag.index.local.READER_VERSION``,
+which the index manifest records: an index is never extended with passages cut another way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from base.settings import ChunkingSettings
+from corpus.model import Document, Section
+
+# Paragraph, line, sentence, clause, word, character: the first that makes pieces small enough.
+SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
+_SENTENCE_END = re.compile(r"[.?!;]\s+|\n+")
+
+STAND_IN = -1  # the section_index of a stand-in passage (title or record line), not a section
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A passage of one section of one document.
+
+    ``section_index`` is :data:`STAND_IN` for the passage of a document without text; its
+    offsets then point into that stand-in text (the title, or the record line).
+    """
+
+    doc_id: str
+    ordinal: int  # position among the document's chunks
+    title: str
+    section: str
+    section_index: int
+    text: str
+    start: int  # character offsets of ``text`` in the section's text
+    end: int
+    page_start: int | None = None
+    page_end: int | None = None
+
+    @property
+    def embed_text(self) -> str:
+        """What the embedder and BM25 see: title and heading, then the passage.
+
+        A part equal to an earlier one is left out: a title-only passage is the title once.
+        """
+        return "\n".join(dict.fromkeys(p for p in (self.title, self.section, self.text) if p))
+
+
+class Chunker:
+    """Cuts documents into chunks; ``count_tokens`` is the embedder tokenizer's length.
+
+    The splitter cuts non-overlapping pieces of ``max_tokens - overlap_tokens``: they follow each
+    other in the text, so their offsets are exact even where text repeats (finding overlapping
+    pieces by search is not). Each chunk then reaches back over the previous piece's last
+    sentences, up to ``overlap_tokens``, for the overlap.
+    """
+
+    def __init__(self, settings: ChunkingSettings, count_tokens: Callable[[str], int]) -> None:
+        self.settings = settings
+        self.count_tokens = count_tokens
+        self.splitter = RecursiveCharacterTextSplitter(
+            separators=SEPARATORS,
+            keep_separator="end",
+            chunk_size=max(settings.max_tokens - settings.overlap_tokens, 16),
+            chunk_overlap=0,
+            length_function=count_tokens,
+            strip_whitespace=True,
+        )
+
+    def chunk(self, docs: Iterable[Document]) -> Iterator[Chunk]:
+        """The chunks of each document, in document and reading order."""
+        for doc in docs:
+            chunks = list(self._chunks(doc, enumerate(doc.sections)))
+            yield from chunks or self._chunks(doc, [(STAND_IN, stand_in(doc))])
+
+    def _chunks(self, doc: Document, sections: Iterable[tuple[int, Section]]) -> Iterator[Chunk]:
+        ordinal = 0
+        for index, section in sections:
+            for start, end in self._spans(section.text):
+                yield Chunk(
+                    doc_id=doc.id,
+                    ordinal=ordinal,
+                    title=doc.title,
+                    section=section.heading,
+                    section_index=index,
+                    text=section.text[start:end],
+                    start=start,
+                    end=end,
+                    page_start=section.page_at(start),
+                    page_end=section.page_at(max(end - 1, start)),
+                )
+                ordinal += 1
+
+    def _spans(self, text: str) -> Iterator[tuple[int, int]]:
+        """(start, end) character spans of the chunks of ``text``."""
+        stripped = text.strip()
+        if not stripped:
+            return
+        first = text.index(stripped)
+        max_tokens = self.settings.max_tokens
+        if len(stripped) <= max_tokens or self.count_tokens(stripped) <= max_tokens:
+            yield first, first + len(stripped)  # most abstracts: one passage, no splitting
+            return
+        cursor, previous = first, None
+        for piece in self.splitter.split_text(text):
+            start = text.index(piece, cursor)  # pieces are contiguous: the next match is it
+            end = start + len(piece)
+            yield (self._overlap_start(text, previous) if previous else start), end
+            previous, cursor = (start, end), end
+
+    def _overlap_start(self, text: str, previous: tuple[int, int]) -> int:
+        """Where a chunk starts so it repeats the previous piece's last sentences (≤ overlap)."""
+        start, end = previous
+        for m in _SENTENCE_END.finditer(text, start, end):
+            if self.count_tokens(text[m.end() : end]) <= self.settings.overlap_tokens:
+                return m.end()
+        return end
+
+
+def stand_in(doc: Document) -> Section:
+    """The text that stands for a document without any: its title, else its record line."""
+    if doc.title.strip():
+        return Section("Title", doc.title)
+    ids = (("PMID", doc.pmid), ("PMCID", doc.pmcid), ("DOI", doc.doi))
+    parts = [f"{name} {value}" for name, value in ids if value]
+    parts += [p for p in (doc.journal, str(doc.year) if doc.year else None) if p]
+    parts += [*doc.authors[:3], *doc.mesh_terms, *doc.keywords]
+    return Section("Record", "; ".join(p.strip() for p in parts if p.strip()) or doc.id)

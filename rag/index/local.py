@@ -1,0 +1,220 @@
+"""An index is a directory::
+
+    DIR/manifest.json   format version, embedding model, dimension, chunking: the fingerprint
+    DIR/store.sqlite    documents, chunks (row = FAISS id), vectors (float16)   -- the truth
+    DIR/dense.faiss     FAISS index of the chunk vectors (flat, HNSW or IVF-PQ)
+    DIR/dense.json      the store generation dense.faiss was built from
+    DIR/bm25/           bm25s index of the chunk texts + rows.npy + state.json (its generation)
+    DIR/.lock           held by the one process that writes
+
+No pickle anywhere: FAISS's own file format, SQLite, NumPy ``.npy`` without pickle, JSON.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO
+
+import faiss
+import numpy as np
+
+from base.errors import IndexProblem
+from base.settings import Settings
+from rag.index.dense import MIN_PQ_TRAIN, make_index, set_search_depth
+from rag.index.embeddings import DEFAULT_MODEL_NAME
+from rag.index.sparse import Sparse
+from rag.index.store import Store
+
+FORMAT_VERSION = 1
+# Bump when the documents read or the passages cut from the same files change, so that an old
+# index is rebuilt rather than mixed with new. 2 (2026-12): identical files merge into one
+# document (corpus.dedup); every document has a passage (rag.index.chunking.stand_in).
+READER_VERSION = 2
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index's contents depend on; two indexes with equal manifests can be mixed."""
+
+    format_version: int
+    embedding_model: str
+    dimension: int
+    normalized: bool
+    chunk_max_tokens: int
+    chunk_overlap_tokens: int
+    reader_version: int
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the manifest."""
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+    @classmethod
+    def for_settings(cls, settings: Settings, dimension: int) -> Manifest:
+        """The manifest an index built with ``settings`` has."""
+        return cls(
+            format_version=FORMAT_VERSION,
+            embedding_model=settings.embedding.model or DEFAULT_MODEL_NAME,
+            dimension=dimension,
+            normalized=True,
+            chunk_max_tokens=settings.chunking.max_tokens,
+            chunk_overlap_tokens=settings.chunking.overlap_tokens,
+            reader_version=READER_VERSION,
+        )
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """The manifest of the index in ``folder``; :class:`IndexProblem` if there is none."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise IndexProblem(
+            f"no index at {folder} (build one with: rag ingest PATH --index {folder})"
+        )
+    try:
+        data = json.loads(path.read_text())
+        data.pop("fingerprint", None)
+        return Manifest(**data)
+    except (ValueError, TypeError) as exc:
+        raise IndexProblem(f"{path} is not a litrag manifest: {exc}") from exc
+
+
+def check_manifest(found: Manifest, wanted: Manifest, folder: Path) -> None:
+    """Refuse to use an index built differently from what the settings ask for."""
+    if found == wanted:
+        return
+    diffs = [
+        f"{name}: index has {getattr(found, name)!r}, settings give {getattr(wanted, name)!r}"
+        for name in Manifest.__dataclass_fields__
+        if getattr(found, name) != getattr(wanted, name)
+    ]
+    if (
+        found.format_version != wanted.format_version
+        or found.reader_version != wanted.reader_version
+    ):
+        raise IndexProblem(
+            f"the index at {folder} was built by a litrag that reads or stores documents "
+            f"differently ({'; '.join(diffs)}); rebuild it: rag ingest the same files into a new "
+            "--index directory"
+        )
+    raise IndexProblem(
+        f"the index at {folder} was built with other settings ({'; '.join(diffs)}); "
+        "use matching settings or ingest into a new --index directory"
+    )
+
+
+class Index:
+    """An open index directory: the store, the dense index and BM25, consistent with each other."""
+
+    def __init__(self, folder: Path, settings: Settings, manifest: Manifest) -> None:
+        self.folder = folder
+        self.settings = settings
+        self.manifest = manifest
+        self.store = Store(folder / "store.sqlite")
+        self.dense = self._load_dense()
+        self._sparse: Sparse | None = None  # loaded on first search: writers rebuild it in save()
+
+    @classmethod
+    def open(cls, folder: Path, settings: Settings, dimension: int | None = None) -> Index:
+        """Open the index in ``folder``; with ``dimension``, create it when missing."""
+        wanted = Manifest.for_settings(settings, dimension or 0)
+        if dimension is not None and not (folder / "manifest.json").exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            text = json.dumps({**asdict(wanted), "fingerprint": wanted.fingerprint}, indent=2)
+            _write_atomic(folder / "manifest.json", text.encode())
+        found = read_manifest(folder)
+        check_manifest(found, Manifest.for_settings(settings, dimension or found.dimension), folder)
+        return cls(folder, settings, found)
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    def _load_dense(self) -> faiss.Index:
+        stamp = _read_json(self.folder / "dense.json")
+        wanted = {"generation": self.store.generation, "kind": self.settings.index.kind}
+        if stamp == wanted and (self.folder / "dense.faiss").is_file():
+            index = faiss.read_index(str(self.folder / "dense.faiss"))
+            set_search_depth(index)
+            return index
+        return self.build_dense()
+
+    def build_dense(self) -> faiss.Index:
+        """The dense index made afresh from the vectors in the store."""
+        dim = self.manifest.dimension
+        blocks = list(self.store.vectors(dim))
+        vectors = np.vstack([v for _, v in blocks]) if blocks else np.zeros((0, dim), np.float32)
+        rows = np.concatenate([r for r, _ in blocks]) if blocks else np.zeros(0, np.int64)
+        kind = self.settings.index.kind
+        if kind == "ivfpq" and len(vectors) < MIN_PQ_TRAIN:
+            kind = "flat"  # exact search until there are enough vectors to train IVF-PQ
+        index = make_index(kind, dim, train=vectors)
+        if len(rows):
+            index.add_with_ids(vectors, rows)
+        return index
+
+    @property
+    def untrained(self) -> bool:
+        """True while an IVF-PQ index is standing in as exact search (too few vectors yet)."""
+        return self.settings.index.kind == "ivfpq" and not isinstance(self.dense, faiss.IndexIVFPQ)
+
+    @property
+    def sparse(self) -> Sparse:
+        """The BM25 index, loaded (or rebuilt from the store, if stale) on first use."""
+        if self._sparse is None:
+            saved = Sparse.load(self.folder / "bm25", self.store.generation)
+            self._sparse = saved or self._build_sparse()
+        return self._sparse
+
+    def _build_sparse(self) -> Sparse:
+        rows, texts = self.store.embed_texts()
+        return Sparse.build(rows, texts)
+
+    def save(self) -> None:
+        """Write the dense and BM25 indexes, stamped with the store's generation."""
+        generation = self.store.generation
+        (self.folder / "dense.json").unlink(missing_ok=True)
+        _write_atomic(self.folder / "dense.faiss", faiss.serialize_index(self.dense).tobytes())
+        stamp = {"generation": generation, "kind": self.settings.index.kind}
+        _write_atomic(self.folder / "dense.json", json.dumps(stamp).encode())
+        self._sparse = self._build_sparse()
+        self._sparse.save(self.folder / "bm25", generation)
+
+
+class WriteLock:
+    """An exclusive lock on an index directory, held while one process writes to it."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._file: IO[bytes] = (folder / ".lock").open("wb")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            self._file.close()
+            raise IndexProblem(f"another process is writing to the index at {folder}") from exc
+
+    def release(self) -> None:
+        """Let another writer in."""
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._file.close()
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves either the old file or the new one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

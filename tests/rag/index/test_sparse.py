@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import pytest
+
+from rag.index.sparse import Sparse, tokenize
+
+TEXTS = [
+    "MDM2 amplification and hyperprogressive disease under checkpoint inhibitors",
+    "Budesonide-formoterol as needed in mild asthma",
+    "The tumor microenvironment consists of stromal and immune cells",
+]
+ROWS = np.array([10, 20, 30], dtype=np.int64)
+
+
+@pytest.fixture
+def sparse() -> Sparse:
+    return Sparse.build(ROWS, TEXTS)
+
+
+def test_scores_agree_with_bm25s_directly(sparse: Sparse) -> None:
+    reference = bm25s.BM25()
+    reference.index(tokenize(TEXTS, as_ids=True), show_progress=False)
+    _docs, scores = reference.retrieve(tokenize(["asthma budesonide"], as_ids=False), k=1)
+    assert sparse.search("asthma budesonide", 1) == [(20, pytest.approx(float(scores[0][0])))]
+
+
+def test_stemming_matches_word_forms(sparse: Sparse) -> None:
+    assert sparse.search("amplified tumors", 3)[0][0] in (10, 30)
+
+
+def test_zero_score_hits_are_dropped(sparse: Sparse) -> None:
+    assert sparse.search("zebrafish", 3) == []
+
+
+def test_allowed_rows_filter(sparse: Sparse) -> None:
+    assert [r for r, _ in sparse.search("asthma tumor", 3, np.array([30]))] == [30]
+
+
+def test_save_load_round_trip(sparse: Sparse, tmp_path: Path) -> None:
+    sparse.save(tmp_path / "bm25", generation=4)
+    loaded = Sparse.load(tmp_path / "bm25", generation=4)
+    assert loaded is not None and loaded.search("asthma", 3) == sparse.search("asthma", 3)
+
+
+def test_stale_stamp_is_not_loaded(sparse: Sparse, tmp_path: Path) -> None:
+    sparse.save(tmp_path / "bm25", generation=4)
+    assert Sparse.load(tmp_path / "bm25", generation=5) is None
+
+
+def test_no_pickle_in_the_saved_files(sparse: Sparse, tmp_path: Path) -> None:
+    sparse.save(tmp_path / "bm25", generation=1)
+    for path in (tmp_path / "bm25").glob("*.npy"):
+        np.load(path, allow_pickle=False)  # raises if an array needed pickle
+
+
+def test_query_of_only_stop_words_finds_nothing(sparse: Sparse) -> None:
+    assert sparse.search("x y z the of", 5) == []
