@@ -8,13 +8,13 @@ passage is checked for support with the same check answers get.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import Any, Literal
 
 from base.errors import QuestionError
 from corpus.model import Document, normalize_doi, normalize_pmcid, normalize_pmid, pubmed_url
-from rag.answer.citations import citation_for
+from rag.answer.citations import citation_for, content_stems
 from rag.answer.pipeline import Pipeline, to_source
 from rag.answer.records import Citation
 from rag.retrieve.hybrid import Hit
@@ -142,11 +142,28 @@ class Verification:
         return {"claim": self.claim, **{k: c[k] for k in keys}, **extra}
 
 
+# Where a sentence joins a second assertion to its first: "X is at risk due to Y", "X, such as Y".
+_CLAUSE = re.compile(
+    r",?\s+\b(?:due to|because(?: of)?|owing to|as a result of|caused by|leading to|"
+    r"resulting in|which (?:leads?|results?|causes?) (?:to|in)?|such as)\b\s+",
+    re.IGNORECASE,
+)
+
+
+def clauses(claim: str) -> list[str]:
+    """The parts of ``claim`` that assert something on their own (3+ content words each)."""
+    parts = [p.strip(" ,.;") for p in _CLAUSE.split(claim)]
+    return [p for p in parts if len(content_stems(p)) >= 3]
+
+
 def verify_claim(pipeline: Pipeline, claim: str, paper: str) -> Verification:
     """Judge whether the indexed ``paper`` (a doc id, PMID, PMCID or DOI) supports ``claim``.
 
-    Every passage of the paper is verified; the verdict is the best passage's, and ``evidence``
-    is that passage's sentence that supports the claim best.
+    Every passage of the paper is verified against the whole claim and against each of its
+    clauses ("X is at risk due to Y" asserts X and Y): the paper supports the claim when every
+    clause is supported by some passage, so a true statement cannot carry an invented reason.
+    The reported passage and ``evidence`` are the best for the whole claim; ``support`` is the
+    lowest of the parts' best supports.
     """
     c = " ".join(claim.split())
     if not c:
@@ -159,6 +176,10 @@ def verify_claim(pipeline: Pipeline, claim: str, paper: str) -> Verification:
     chunks = store.chunks([int(r) for r in rows])
     hits = [Hit(rank=i, score=0.0, chunk=ch) for i, ch in enumerate(chunks.values(), start=1)]
     sources = [to_source(h.rank, h) for h in hits]
-    verdicts = pipeline.verifier.verify([c], [s.passage for s in sources])[0]
-    best = max(range(len(sources)), key=lambda j: verdicts[j].support)
-    return Verification(c, citation_for(sources[best], 1, [verdicts[best]]))
+    parts = [c, *(p for p in clauses(c) if p != c.strip(" ,.;"))]
+    table = pipeline.verifier.verify(parts, [s.passage for s in sources])
+    whole = table[0]
+    best = max(range(len(sources)), key=lambda j: whole[j].support)
+    weakest = min((max(row, key=lambda v: v.support) for row in table), key=lambda v: v.support)
+    verdict = replace(whole[best], support=weakest.support, supported=weakest.supported)
+    return Verification(c, citation_for(sources[best], 1, [verdict]))
