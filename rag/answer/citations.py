@@ -134,7 +134,8 @@ def close_loop(
         if supported or not settings.remove_unsupported:
             kept.append((i, cited, supported))
         else:
-            support = max((row[n - 1].support for n in cited), default=0.0)
+            considered = cited or range(1, len(row) + 1)  # uncited: the best of all sources
+            support = max((row[n - 1].support for n in considered), default=0.0)
             removed.append(Removed(claim.text, cited, support, claim.paragraph))
     order = list(dict.fromkeys(n for _, cited, _ in kept for n in cited))
     renumber = {old: new for new, old in enumerate(order, start=1)}

@@ -14,9 +14,10 @@ PUBMED = (
 )
 
 
-def rag(*args: str) -> subprocess.CompletedProcess[str]:
+def rag(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """``rag ARGS...`` in a subprocess, as a user runs it."""
     cmd = [sys.executable, "-m", "cli.main", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def test_inspect_json_lines(tmp_path: Path) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli.test_cli import rag
 
 KEYS = ["claim", "doc_id", "pmid", "title", "section", "supported", "support", "evidence",
         "evidence_start", "evidence_end"]  # fmt: skip
@@ -22,21 +22,17 @@ INVENTED = (
 )
 
 
-def rag(*args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "cli.main", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
-
-
 @pytest.fixture(scope="module")
 def seeds_index(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("seeds") / "index"
-    done = rag("ingest", str(shared / "corpus" / "seeds"), "--index", str(folder), "--json")
+    seeds = str(shared / "corpus" / "seeds")
+    done = rag("ingest", seeds, "--index", str(folder), "--json", timeout=300)
     assert done.returncode == 0, done.stderr
     return folder
 
 
 def verify(index: Path, claim: str, doc: str = "38281981") -> dict[str, object]:
-    done = rag("verify", claim, "--doc", doc, "--index", str(index), "--json")
+    done = rag("verify", claim, "--doc", doc, "--index", str(index), "--json", timeout=300)
     assert done.returncode == 0, done.stderr
     result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
     return result
@@ -58,5 +54,6 @@ def test_the_invented_chemotherapy_sentence_is_not_supported(seeds_index: Path) 
 
 @pytest.mark.integration
 def test_an_unknown_paper_is_a_clear_error(seeds_index: Path) -> None:
-    done = rag("verify", FROM_THE_ABSTRACT, "--doc", "99999999", "--index", str(seeds_index))
+    args = ("verify", FROM_THE_ABSTRACT, "--doc", "99999999", "--index", str(seeds_index))
+    done = rag(*args, timeout=300)
     assert done.returncode == 1 and "no indexed paper has the id '99999999'" in done.stderr
