@@ -161,18 +161,19 @@ class AnswerSettings(_Section):
         "(benchmarks/tune_answers.py).",
     )
     support_threshold: float = Field(
-        0.572,
+        0.574,
         ge=0,
         le=1,
         description="A cited passage supports a sentence when the verifier's calibrated "
-        "probability (rag/answer/verify.py) reaches this. 0.572 keeps 82% of the accurate "
+        "probability (rag/answer/verify.py) reaches this. 0.574 keeps 80% of the accurate "
         "Citation-Integrity dev citations and catches 46% of the inaccurate ones "
         "(benchmarks/fit_verifier.py).",
     )
     judge: Literal["auto", "on", "off"] = Field(
         "auto",
         description="Let the LLM judge whether each cited passage supports its sentence, on top "
-        "of the cheap signals. auto = on unless the generation model is the packaged tiny default.",
+        "of the cheap signals. auto = on for a local model other than the packaged tiny default "
+        "(an endpoint judges only with on).",
     )
     cross_encoder: str = Field(
         "",

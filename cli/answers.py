@@ -197,7 +197,13 @@ def eval_command(
     gold: Annotated[Path | None, typer.Option(help="The gold file or folder.")] = None,
     index: Annotated[Path | None, typer.Option(help="The index folder.")] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for the run's results.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="First N questions only.")] = None,
+    split: Annotated[
+        str | None,
+        typer.Option(help="A claim set's file in --gold: claims_dev (default), claims_train."),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="First N questions (claims) only.")
+    ] = None,
     retrieval_only: Annotated[bool, typer.Option(help="Score retrieval only (no LLM).")] = False,
     all_retrievers: Annotated[bool, typer.Option(help="Also score BM25 and dense alone.")] = False,
     mode: Annotated[str, typer.Option(help="generate or extractive answers.")] = "generate",
@@ -224,17 +230,29 @@ def eval_command(
         sets = ", ".join([*KINDS, "compare"])
         raise RagError(f"rag eval {kind!r} --mode {mode!r}: the set is one of {sets} and the mode "
                        "generate or extractive")  # fmt: skip
-    needs_index = KINDS[kind].needs_index
+    needs_index, claims = KINDS[kind].needs_index, KINDS[kind].holds == "claims"
     if gold is None or out is None or (index is None and needs_index):
         options = "--gold, --index and --out" if needs_index else "--gold and --out"
         raise RagError(f"rag eval needs {options}")
+    if split is not None and not claims:
+        raise RagError(f"--split names a claims file; rag eval {kind} reads --gold itself")
     settings = with_generation(settings_from(config), model, endpoint, None)
     cfg = RunConfig(kind, str(gold), str(index or ""), limit, retrieval_only, all_retrievers,
                     cast("AnswerMode", mode), model or endpoint or "")  # fmt: skip
     with Progress(TextColumn("eval"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err) as bar:  # fmt: skip
         task = bar.add_task("eval", total=None)
-        summary = run(cfg, out, settings, lambda d, t: bar.update(task, completed=d, total=t))
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        if claims:  # claims checked against the papers they cite, by eval/citint.py
+            from eval import citint
+
+            claim_cfg = citint.ClaimRunConfig(kind, str(gold), split or "claims_dev", limit)
+            summary = citint.run(claim_cfg, out, settings, progress)
+        else:
+            summary = run(cfg, out, settings, progress)
     print(json.dumps({k: v for k, v in summary.to_json().items() if k != "stamp"}))
     err.print(f"wrote {out / 'results.jsonl'}, {out / 'summary.json'} and {out / 'report.md'}")
 

@@ -3,7 +3,9 @@
 Retrieval: ``ranked`` is the retrieved document ids, best first, without duplicates; ``gold``
 the relevant ids. Averaging over questions is the caller's (a plain mean). Answers: yes/no/maybe
 labels (accuracy, macro-F1, confusion), BioASQ exact answers named in a free-text answer (factoid,
-list), ROUGE-L for free text. Citations: precision/recall of cited documents. Latency: percentiles.
+list), ROUGE-L for free text. Citations: precision/recall of cited documents. Verification of
+claims (a score and a verdict per claim against a gold true/false): balanced accuracy, per-class
+recall, precision, ROC-AUC and calibration. Latency: percentiles.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import string
 import unicodedata
 from collections import Counter
 from collections.abc import Collection, Sequence
+from typing import NamedTuple
 
 # rouge-score 0.1.2 ships no type information (no py.typed).
 from rouge_score import rouge_scorer  # type: ignore[import-untyped]
@@ -111,7 +114,7 @@ def majority_baseline(gold: Sequence[str]) -> tuple[str, float]:
     return label, counts[label] / len(gold)
 
 
-def _same_length(pred: Sequence[str], gold: Sequence[str]) -> None:
+def _same_length(pred: Sequence[object], gold: Sequence[object]) -> None:
     if len(pred) != len(gold):
         raise ValueError(f"{len(pred)} predictions for {len(gold)} gold labels")
 
@@ -164,6 +167,96 @@ def list_recall(answer: str, gold_groups: Sequence[Collection[str]]) -> float:
     if not gold_groups:
         return 0.0
     return sum(names_item(answer, group) for group in gold_groups) / len(gold_groups)
+
+
+# --- Verification: a score and a true/false verdict per item against a gold true/false --------
+
+
+def class_recall(pred: Sequence[bool], gold: Sequence[bool], cls: bool) -> float | None:
+    """Share of the items whose gold is ``cls`` that are predicted ``cls``; ``None`` for none.
+
+    ``cls=True`` is the recall (true positive rate), ``cls=False`` the specificity (true
+    negative rate).
+    """
+    _same_length(pred, gold)
+    hits = [p == g for p, g in zip(pred, gold, strict=True) if g == cls]
+    return sum(hits) / len(hits) if hits else None
+
+
+def precision(pred: Sequence[bool], gold: Sequence[bool]) -> float | None:
+    """Share of the items predicted true that are true; ``None`` when none is predicted true."""
+    _same_length(pred, gold)
+    hits = [g for p, g in zip(pred, gold, strict=True) if p]
+    return sum(hits) / len(hits) if hits else None
+
+
+def balanced_accuracy(pred: Sequence[bool], gold: Sequence[bool]) -> float | None:
+    """The mean of the recall of each gold class that occurs (scikit-learn's
+    ``balanced_accuracy_score``); ``None`` for no items."""
+    recalls = [r for cls in (True, False) if (r := class_recall(pred, gold, cls)) is not None]
+    return mean(recalls) if recalls else None
+
+
+def roc_auc(scores: Sequence[float], gold: Sequence[bool]) -> float | None:
+    """Area under the ROC curve: the chance that a true item scores above a false one, ties
+    counting half (the Mann-Whitney U form); ``None`` unless both classes occur."""
+    if len(scores) != len(gold):
+        raise ValueError(f"{len(scores)} scores for {len(gold)} gold labels")
+    positives = sum(gold)
+    negatives = len(gold) - positives
+    if not positives or not negatives:
+        return None
+    order = sorted(range(len(scores)), key=lambda i: scores[i])
+    rank_sum, start = 0.0, 0
+    while start < len(order):  # 1-based ranks, tied scores sharing their mean rank
+        end = start
+        while end + 1 < len(order) and scores[order[end + 1]] == scores[order[start]]:
+            end += 1
+        rank = (start + end) / 2 + 1
+        rank_sum += rank * sum(gold[i] for i in order[start : end + 1])
+        start = end + 1
+    return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
+
+
+class Bin(NamedTuple):
+    """One bin of a reliability diagram: scores in ``[lo, hi)`` (the last bin holds 1.0 too)."""
+
+    lo: float
+    hi: float
+    n: int
+    positives: int  # items in the bin whose gold is true
+    mean_score: float
+
+
+def reliability(scores: Sequence[float], gold: Sequence[bool], bins: int = 10) -> list[Bin]:
+    """The non-empty ones of ``bins`` equal-width bins of [0, 1], in order: how many items
+    each holds, how many of them are true, and their mean score.
+
+    A calibrated score has ``positives / n`` close to ``mean_score`` in every bin. Scores
+    outside [0, 1] raise :class:`ValueError`.
+    """
+    if len(scores) != len(gold):
+        raise ValueError(f"{len(scores)} scores for {len(gold)} gold labels")
+    if bins < 1 or any(not 0 <= s <= 1 for s in scores):
+        raise ValueError("reliability needs bins >= 1 and scores in [0, 1]")
+    members: list[list[int]] = [[] for _ in range(bins)]
+    for i, s in enumerate(scores):
+        members[min(int(s * bins), bins - 1)].append(i)
+    return [
+        Bin(k / bins, (k + 1) / bins, len(m), sum(gold[i] for i in m),
+            mean([scores[i] for i in m]))
+        for k, m in enumerate(members)
+        if m
+    ]  # fmt: skip
+
+
+def calibration_error(bins: Sequence[Bin]) -> float | None:
+    """Expected calibration error: the mean over items of their bin's ``|share true - mean
+    score|`` (bins from :func:`reliability`); ``None`` for no items."""
+    total = sum(b.n for b in bins)
+    if not total:
+        return None
+    return sum(abs(b.positives - b.n * b.mean_score) for b in bins) / total
 
 
 # --- Free text, citations, latency --------------------------------------------------------------

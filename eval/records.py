@@ -1,5 +1,5 @@
 """What an evaluation run is and writes: :class:`RunConfig`, one :class:`Result` per question and
-the run's :class:`Summary`.
+the run's :class:`Summary` (with :class:`VerificationFigures` for a run on claims, eval.citint).
 
 These are the seam between the runner (:mod:`eval.run`), the figures (:mod:`eval.summarize`), the
 report (:mod:`eval.report`) and the comparison (:mod:`eval.compare`). ``Result.to_json`` is one
@@ -225,15 +225,75 @@ class CitationFigures:
 
 
 @dataclass(frozen=True, slots=True)
+class CalibrationBin:
+    """One bin of the reliability diagram: the pairs whose support lies in ``[lo, hi)``.
+
+    A calibrated verifier has ``share_accurate`` close to ``mean_support`` in every bin.
+    """
+
+    lo: float
+    hi: float
+    n: int
+    accurate: int
+    mean_support: float
+    share_accurate: float
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationFigures:
+    """How well the citation verifier tells accurate citations from inaccurate ones.
+
+    Over claim–cited-paper pairs: ``recall_supported`` is the share of the accurate pairs judged
+    supported, ``unsupported_caught`` the share of the inaccurate ones judged not supported,
+    ``balanced_accuracy`` their mean, ``precision_supported`` the share accurate of those judged
+    supported, ``auc`` the ROC-AUC of the support score (accurate against inaccurate),
+    ``calibration_error`` the expected calibration error over ``calibration``'s bins. ``None``
+    where undefined (a class absent). ``threshold`` is the support from which a pair is judged
+    supported; ``mix`` names the scores mixed into the support (``cheap``, ``+judge``,
+    ``+cross_encoder``).
+    """
+
+    balanced_accuracy: float | None
+    precision_supported: float | None
+    recall_supported: float | None
+    unsupported_caught: float | None
+    auc: float | None
+    calibration_error: float | None
+    threshold: float
+    mix: str
+    accurate: int
+    inaccurate: int
+    supported: int
+    claims: int
+    labels: Mapping[str, int]  # pairs per gold label: SUPPORT, REFUTE, NEI
+    calibration: tuple[CalibrationBin, ...] = ()
+
+    def to_json(self) -> JsonObject:
+        """Every figure (an undefined one as ``null``), then the label counts and the bins."""
+        out: JsonObject = {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in ("labels", "calibration")
+        }
+        out["labels"] = dict(self.labels)
+        out["calibration"] = [dict(asdict(b)) for b in self.calibration]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class Latency:
-    """Percentiles (nearest rank) of the per-question times in milliseconds, and the process's
-    peak resident memory in MB; ``None`` where no question was timed so."""
+    """Percentiles (nearest rank) of the per-question times in milliseconds (per claim for a run
+    on claims), the whole run's wall-clock seconds where measured, and the process's peak resident
+    memory in MB; ``None`` where not measured."""
 
     retrieve_p50_ms: float | None = None
     retrieve_p95_ms: float | None = None
     first_token_p50_ms: float | None = None
     total_p50_ms: float | None = None
     total_p95_ms: float | None = None
+    verify_p50_ms: float | None = None
+    verify_p95_ms: float | None = None
+    run_s: float | None = None  # this invocation, models loaded included
     peak_rss_mb: float | None = None
 
     def to_json(self) -> dict[str, float]:
@@ -260,6 +320,7 @@ class Summary:
 
     ``retrieval`` maps ``hit@k``, ``recall@k``, ``mrr@10``, ``ndcg@10`` to their means over the
     questions with gold documents; ``retrieval_by_mode`` has one such table per retriever.
+    ``verification`` holds a run on claims' figures (``n`` then counts claim–cited-paper pairs).
     ``extra`` keeps, as read, top-level blocks this version has no field for (a newer kind's),
     so that comparing runs still sees their figures; they are written after the others.
     """
@@ -272,6 +333,7 @@ class Summary:
     retrieval_by_mode: Mapping[str, Mapping[str, float]] | None = None
     answers: AnswerFigures | None = None
     citations: CitationFigures | None = None
+    verification: VerificationFigures | None = None
     extra: Mapping[str, JsonValue] = field(default_factory=dict)
 
     def to_json(self) -> JsonObject:
@@ -285,6 +347,8 @@ class Summary:
             out["answers"] = self.answers.to_json()
         if self.citations is not None:
             out["citations"] = self.citations.to_json()
+        if self.verification is not None:
+            out["verification"] = self.verification.to_json()
         out["latency"] = dict(self.latency.to_json())
         out["stamp"] = dict(asdict(self.stamp))
         return out | {k: v for k, v in self.extra.items() if k not in out}

@@ -2,8 +2,9 @@
 
 Metric values in the summary are fractions in [0, 1] (as :mod:`eval.metrics` returns them);
 latencies are milliseconds. Every section but the header is optional, so a retrieval-only run
-(no "answers", no "citations") still gets a report; a block the summary keeps in ``extra`` (a
-newer kind's) gets a table of its figures.
+(no "answers", no "citations") still gets a report, and a run on claims gets its verification
+figures with a reliability diagram; a block the summary keeps in ``extra`` (a newer kind's) gets
+a table of its figures.
 
 Plots are drawn on :class:`matplotlib.figure.Figure` objects directly rather than through
 ``pyplot``: no global backend has to be chosen (``matplotlib.use("Agg")``), PNGs are rendered
@@ -21,12 +22,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from eval.gold import KINDS, GoldKind
-from eval.records import AnswerFigures, Confusion, Result, Summary
+from eval.records import AnswerFigures, Confusion, Result, Summary, VerificationFigures
 
 REPORT_NAME = "report.md"
 RECALL_PNG = "recall_at_k.png"
 CONFUSION_PNG = "confusion.png"
 LATENCY_PNG = "latency.png"
+CALIBRATION_PNG = "calibration.png"
 
 _STAMP_ROWS = (
     ("gold set", "gold"),
@@ -38,14 +40,15 @@ _STAMP_ROWS = (
 
 
 def write_report(out_dir: Path, summary: Summary, results: Sequence[Result]) -> Path:
-    """Write ``out_dir/report.md`` and its plots (recall@k, confusion, latency) and return the
-    Markdown file's path. A plot whose data the summary or results lack is left out."""
+    """Write ``out_dir/report.md`` and its plots (recall@k, confusion, latency, calibration) and
+    return the Markdown file's path. A plot whose data the summary or results lack is left out."""
     out_dir.mkdir(parents=True, exist_ok=True)
     answers = summary.answers or AnswerFigures()
     figures = {
         RECALL_PNG: _recall_figure(summary),
         CONFUSION_PNG: _confusion_figure(c) if (c := answers.confusion) and c.labels else None,
         LATENCY_PNG: _latency_figure(results),
+        CALIBRATION_PNG: _calibration_figure(v) if (v := summary.verification) else None,
     }
     drawn = set()
     for name, figure in figures.items():
@@ -57,6 +60,7 @@ def write_report(out_dir: Path, summary: Summary, results: Sequence[Result]) -> 
         *_retrieval_section(summary, RECALL_PNG in drawn),
         *_answers_section(answers, KINDS.get(summary.kind), CONFUSION_PNG in drawn),
         *_figures_section("Citations", summary.citations.to_json() if summary.citations else {}),
+        *_verification_section(summary.verification, CALIBRATION_PNG in drawn),
         *_latency_section(summary, LATENCY_PNG in drawn),
         *(line for name, block in summary.extra.items() for line in _extra_section(name, block)),
     ]
@@ -70,7 +74,8 @@ def write_report(out_dir: Path, summary: Summary, results: Sequence[Result]) -> 
 
 def _header(summary: Summary) -> list[str]:
     stamp = asdict(summary.stamp)
-    rows = [["questions", _cell("n", summary.n)], ["gold kind", _cell("kind", summary.kind)]]
+    counted = "claim–cited-paper pairs" if summary.verification else "questions"
+    rows = [[counted, _cell("n", summary.n)], ["gold kind", _cell("kind", summary.kind)]]
     rows += [[label, _cell(key, stamp[key])] for label, key in _STAMP_ROWS]
     return [f"# litrag evaluation: {_escape(summary.kind)}", "", *_table(["", ""], rows)]
 
@@ -141,6 +146,26 @@ def _latency_section(summary: Summary, with_plot: bool) -> list[str]:
     return lines
 
 
+def _verification_section(figures: VerificationFigures | None, with_plot: bool) -> list[str]:
+    """The verifier's figures, the pairs per gold label, and the reliability diagram's bins."""
+    if figures is None:
+        return []
+    data = figures.to_json()
+    rows = [[k, _cell(k, v)] for k, v in data.items() if not isinstance(v, Mapping | list)]
+    labels = [[_escape(label), str(n)] for label, n in figures.labels.items()]
+    bins = [[f"{b.lo:.1f}–{b.hi:.1f}", str(b.n), f"{b.mean_support:.3f}", f"{b.share_accurate:.3f}"]
+            for b in figures.calibration]  # fmt: skip
+    lines = ["## Verification", "", *_table(["metric", "value"], rows)]
+    lines += ["### Pairs per gold label (SUPPORT = accurate citation)", ""]
+    lines += _table(["label", "pairs"], labels)
+    if bins:
+        lines += ["### Calibration (pairs binned by their support)", ""]
+        lines += _table(["support", "pairs", "mean support", "share accurate"], bins)
+    if with_plot:
+        lines += [f"![Reliability diagram]({CALIBRATION_PNG})", ""]
+    return lines
+
+
 def _extra_section(name: str, block: object) -> list[str]:
     """A block of a newer kind (``verification``, say): its scalar figures, if it is an object."""
     return _figures_section(_escape(name), block) if isinstance(block, Mapping) else []
@@ -155,11 +180,11 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str
 
 
 def _cell(key: str, value: object) -> str:
-    """A metric value as table text: 3 decimals, 1 for milliseconds and megabytes."""
+    """A metric value as table text: 3 decimals, 1 for (milli)seconds and megabytes."""
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:.1f}" if key.endswith(("_ms", "_mb")) else f"{value:.3f}"
+        return f"{value:.1f}" if key.endswith(("_ms", "_s", "_mb")) else f"{value:.3f}"
     return _escape(str(value))
 
 
@@ -219,6 +244,36 @@ def _confusion_figure(confusion: Confusion) -> Figure:
         for j, count in enumerate(row):
             colour = "white" if top and count > top / 2 else "black"
             ax.text(j, i, str(count), ha="center", va="center", color=colour)
+    figure.tight_layout()
+    return figure
+
+
+def _calibration_figure(figures: VerificationFigures) -> Figure | None:
+    """A reliability diagram: share accurate against mean support per bin (the diagonal is a
+    calibrated verifier), over a histogram of the pairs' support, split by gold verdict."""
+    bins = figures.calibration
+    if not bins:
+        return None
+    figure = Figure(figsize=(6, 6.5))
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1.3))
+    top.plot((0, 1), (0, 1), linestyle="--", color="grey", label="calibrated")
+    top.plot([b.mean_support for b in bins], [b.share_accurate for b in bins], marker="o",
+             label="this run")  # fmt: skip
+    for b in bins:
+        top.annotate(str(b.n), (b.mean_support, b.share_accurate), textcoords="offset points",
+                     xytext=(4, -10), fontsize=8)  # fmt: skip
+    top.axvline(figures.threshold, color="red", alpha=0.5, label="threshold")
+    top.set(ylabel="share accurate (observed)", ylim=(0, 1.02), title="Reliability diagram")
+    top.grid(alpha=0.3)
+    top.legend(loc="lower right")
+    lefts, width = [b.lo for b in bins], bins[0].hi - bins[0].lo
+    accurate = [b.accurate for b in bins]
+    bottom.bar(lefts, accurate, width=width, align="edge", label="accurate")
+    bottom.bar(lefts, [b.n - b.accurate for b in bins], width=width, align="edge",
+               bottom=accurate, label="inaccurate")  # fmt: skip
+    bottom.set(xlabel="support (predicted)", ylabel="pairs", xlim=(0, 1))
+    bottom.yaxis.set_major_locator(MaxNLocator(integer=True))
+    bottom.legend(fontsize=8)
     figure.tight_layout()
     return figure
 

@@ -96,16 +96,20 @@ def evaluate(q: GoldQuestion, pipeline: Pipeline, config: RunConfig) -> Result:
     return replace(result, choice=choice, answered=answered)
 
 
-def _stamp(config: RunConfig, pipeline: Pipeline) -> Stamp:
+def git_commit() -> str:
+    """The commit of the checkout this code runs from ("unknown" outside a git checkout)."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, check=True).stdout.strip()  # fmt: skip
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent, check=True).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+        return "unknown"
+
+
+def _stamp(config: RunConfig, pipeline: Pipeline) -> Stamp:
     return Stamp(
         index_fingerprint=pipeline.retriever.index.manifest.fingerprint,
         model="" if config.retrieval_only else pipeline.model_name,
-        mode=config.mode, git_commit=commit, gold=config.gold, kind=config.kind,
+        mode=config.mode, git_commit=git_commit(), gold=config.gold, kind=config.kind,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )  # fmt: skip
 

@@ -267,15 +267,18 @@ def without_label(sentence: str) -> str:
 def make_verifier(embedder: Embedder, settings: Settings) -> Verifier:
     """The citation verifier ``settings`` ask for, with its optional LLM judge and cross-encoder.
 
-    ``answer.judge = "auto"`` asks the LLM only when it is not the packaged tiny default (whose
-    yes/no judgements add nothing, see the verifier's README figures) and the fitted weights have
-    a mix for it. The LLM is loaded at the first judgement, not here.
+    ``answer.judge = "auto"`` asks a local LLM other than the packaged tiny default (whose yes/no
+    judgements add little) when the fitted weights have a mix for it. The LLM is loaded at the
+    first judgement, not here.
     """
     a, g = settings.answer, settings.generation
     weights = load_weights()
-    tiny_default = not (g.model or g.endpoint)
+    # auto: a local model other than the packaged tiny default. An endpoint judges only when
+    # asked (judge = "on"): servers differ in whether they return logprobs, and each judgement
+    # is one more request per sentence and passage.
+    local_model = bool(g.model) and not g.endpoint
     wanted = a.judge == "on" or (
-        a.judge == "auto" and not tiny_default and any("judge" in k for k in weights.extras)
+        a.judge == "auto" and local_model and any("judge" in k for k in weights.extras)
     )
 
     def judge(claim: str, passage: str) -> float:

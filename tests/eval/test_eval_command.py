@@ -31,7 +31,7 @@ def test_help_lists_every_kind_from_the_table() -> None:
 def test_unknown_kind_lists_the_choices() -> None:
     result = rag("eval", "squad", "--gold", "g", "--index", "i", "--out", "o")
     assert result.returncode == 1
-    assert "the set is one of pubmedqa, bioasq, jsonl, compare" in result.stderr
+    assert "the set is one of pubmedqa, bioasq, jsonl, citint, compare" in result.stderr
 
 
 def test_a_kind_that_retrieves_needs_an_index() -> None:

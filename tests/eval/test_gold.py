@@ -275,7 +275,7 @@ def test_load_gold_dispatches(kind: str, name: str, count: int) -> None:
 
 def test_load_gold_unknown_kind_lists_choices() -> None:
     with pytest.raises(
-        GoldError, match="unknown gold kind 'squad'; choose one of: bioasq, jsonl, pubmedqa"
+        GoldError, match="unknown gold kind 'squad'; choose one of: bioasq, citint, jsonl, pubmedqa"
     ):
         load_gold("squad", FIXTURES / "custom.jsonl")
 
@@ -285,7 +285,7 @@ def test_load_gold_unknown_kind_lists_choices() -> None:
 
 def test_every_kind_is_named_by_its_key() -> None:
     assert [(key, kind.name) for key, kind in KINDS.items()] == [
-        ("pubmedqa", "pubmedqa"), ("bioasq", "bioasq"), ("jsonl", "jsonl"),
+        ("pubmedqa", "pubmedqa"), ("bioasq", "bioasq"), ("jsonl", "jsonl"), ("citint", "citint"),
     ]  # fmt: skip
 
 
@@ -304,5 +304,5 @@ def test_a_kind_that_does_not_retrieve_needs_no_index() -> None:
 
 
 def test_gold_kind_unknown_lists_choices() -> None:
-    with pytest.raises(GoldError, match="choose one of: bioasq, jsonl, pubmedqa"):
+    with pytest.raises(GoldError, match="choose one of: bioasq, citint, jsonl, pubmedqa"):
         gold_kind("squad")
