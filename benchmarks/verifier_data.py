@@ -25,12 +25,12 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.claims import clean_claim
 from rag.answer.citations import split_sentences
 from rag.answer.signals import numbers
 from rag.index.embeddings import Embedder
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-_MARK = re.compile(r"<\|(?:cit|multi_cit|other_cit)\|>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,18 +42,6 @@ class Pair:
     passage: str
     label: int  # 1 = the passage supports the claim
     kind: str  # SUPPORT/REFUTE/NEI, own/near/restated_own/restated_invented, number/...
-
-
-def clean_claim(text: str) -> str:
-    """The sentence(s) of a citing text that hold its target citation, markers removed."""
-    text = re.sub(r"([.!?])((?:<\|[a-z_]+\|>)+)(\s)", r" \2\1\3", text)  # "x.<|cit|> Y"
-    sentences = [text[a:b] for a, b in split_sentences(text)] or [text]
-    keep = [s for s in sentences if "<|cit|>" in s or "<|multi_cit|>" in s] or sentences
-    out = _MARK.sub("", " ".join(keep))
-    out = re.sub(r"\[[\s,;0-9–\-]*\]", "", out)
-    out = re.sub(r"\((?:[^()]*?(?:et al\.?|[0-9]{4})[^()]*?|[\s,;0-9–\-]*)\)", "", out)
-    out = re.sub(r"\s+([.,;:])", r"\1", out)
-    return re.sub(r"\s+", " ", out).strip()
 
 
 def citint(split: str, shared: Path = SHARED) -> list[Pair]:

@@ -17,7 +17,7 @@ import json
 import resource
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,8 +45,8 @@ from rag.answer.engines.default import DEFAULT_LLM_NAME
 from rag.answer.pipeline import make_verifier
 from rag.answer.verify import Verifier
 from rag.index.embeddings import load_embedder
+from rag.index.ingest import Progress
 
-Progress = Callable[[int, int], None]
 BINS = 10  # reliability-diagram bins over [0, 1]
 # Passages read in one embedder batch: as many as the verifier remembers (rag/answer/verify.py)
 # and as benchmarks/fit_verifier.py reads at once. The embedder may run in bfloat16, where a

@@ -59,8 +59,7 @@ def clean_claim(text: str) -> str:
 
     The target citation is ``<|cit|>`` or ``<|multi_cit|>``; ``<|other_cit|>`` marks another
     paper's citation. The markers go, and so do the brackets, numbers and "et al." parentheses
-    they leave. A copy of ``benchmarks/verifier_data.clean_claim`` (eval may not import the
-    benchmarks): change both together.
+    they leave. ``benchmarks/fit_verifier.py`` prepares its training data with this too.
     """
     text = re.sub(r"([.!?])((?:<\|[a-z_]+\|>)+)(\s)", r" \2\1\3", text)  # "x.<|cit|> Y"
     sentences = [text[a:b] for a, b in split_sentences(text)] or [text]

@@ -167,7 +167,7 @@ def _verification_section(figures: VerificationFigures | None, with_plot: bool) 
 
 
 def _extra_section(name: str, block: object) -> list[str]:
-    """A block of a newer kind (``verification``, say): its scalar figures, if it is an object."""
+    """A block of a kind newer than this code: its scalar figures, if it is an object."""
     return _figures_section(_escape(name), block) if isinstance(block, Mapping) else []
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,12 +25,12 @@ from rag.answer.engines import load_backend
 from rag.answer.pipeline import Pipeline, to_source
 from rag.answer.prompts import label_messages
 from rag.answer.records import Timings
+from rag.index.ingest import Progress
 from rag.retrieve.hybrid import Mode
 
 __all__ = ["RunConfig", "evaluate", "run"]
 
 _SINGLE: tuple[tuple[str, Mode], ...] = (("bm25", "sparse"), ("dense", "dense"))
-Progress = Callable[[int, int], None]
 
 
 def run(

@@ -72,8 +72,8 @@ def test_undefined_citation_figure_is_not_compared() -> None:
 
 
 def test_a_block_of_a_newer_kind_is_compared() -> None:
-    newer = replace(B, extra={"verification": {"accuracy": 0.8}})
-    assert ("verification.accuracy", None, 0.8, None) in compare(B, newer)
+    newer = replace(B, extra={"grounding": {"accuracy": 0.8}})
+    assert ("grounding.accuracy", None, 0.8, None) in compare(B, newer)
 
 
 def save(folder: Path, text: str) -> Path:

@@ -87,10 +87,10 @@ def test_answer_figures_keep_the_runners_order() -> None:
 
 def test_a_block_of_a_newer_kind_is_kept_after_the_others() -> None:
     data = json.loads(summary_text("bioasq_retrieval"))
-    data["verification"] = {"accuracy": 0.75, "claims": 4}
+    data["grounding"] = {"accuracy": 0.75, "claims": 4}
     summary = Summary.from_json(data)
-    assert summary.extra == {"verification": {"accuracy": 0.75, "claims": 4}}
-    assert list(summary.to_json())[-1] == "verification" and summary.to_json() == data
+    assert summary.extra == {"grounding": {"accuracy": 0.75, "claims": 4}}
+    assert list(summary.to_json())[-1] == "grounding" and summary.to_json() == data
 
 
 @pytest.mark.parametrize(

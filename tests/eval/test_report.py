@@ -148,9 +148,9 @@ def test_undefined_citation_figures_show_a_dash(tmp_path: Path) -> None:
 
 
 def test_a_block_of_a_newer_kind_gets_a_table(tmp_path: Path) -> None:
-    summary = replace(SUMMARY, extra={"verification": {"accuracy": 0.75, "claims": 4}})
+    summary = replace(SUMMARY, extra={"grounding": {"accuracy": 0.75, "claims": 4}})
     text = write_report(tmp_path, summary, RESULTS).read_text()
-    assert "## verification" in text and "| accuracy | 0.750 |" in text and "| claims | 4 |" in text
+    assert "## grounding" in text and "| accuracy | 0.750 |" in text and "| claims | 4 |" in text
 
 
 def test_pipes_in_stamp_are_escaped(tmp_path: Path) -> None:
