@@ -6,7 +6,10 @@ Each public method is one event of :mod:`ui.app`. :class:`RagError` becomes a me
 
 from __future__ import annotations
 
+import atexit
+import logging
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -28,6 +31,8 @@ from ui.library import LIST_LIMIT, check_uploads
 ChatMessage = dict[str, str]
 ChatOutputs = tuple[list[ChatMessage], list[Answer], str]
 LibraryOutputs = tuple[str, str, Any]  # status HTML, table HTML, the remove dropdown
+KEEP_EXPORTS = 8  # export folders kept for downloads still in flight; older ones are deleted
+log = logging.getLogger("litrag.ui")
 
 
 class Actions:
@@ -37,7 +42,12 @@ class Actions:
         self.pipeline = pipeline
         self.folder = folder
         self.max_upload_mb = max_upload_mb
+        # Gradio copies a download into its own cache when the event returns, so an export file
+        # is needed only briefly: the folder is private (0700), file names never carry the query,
+        # old exports are deleted as new ones are made, and the folder goes when the app exits.
         self.export_dir = Path(tempfile.mkdtemp(prefix="litrag-export-"))
+        atexit.register(shutil.rmtree, self.export_dir, ignore_errors=True)
+        self._exports: list[Path] = []
         self._write = threading.Lock()  # one ingest or removal at a time in this process
 
     # --- Chat ---------------------------------------------------------------------------------
@@ -71,6 +81,7 @@ class Actions:
                     done = [*answers, event]
                     yield render.chat_messages(done), done, ""
         except RagError as exc:
+            log.warning("chat: %s", exc)
             gr.Warning(str(exc))
             yield [*past, asked, _assistant(render.error_html(str(exc)))], answers, question
 
@@ -79,7 +90,9 @@ class Actions:
         try:
             return self.pipeline.ask(question).to_json()
         except RagError as exc:
-            raise gr.Error(str(exc)) from exc
+            # An expected error is one log line; gradio would print two tracebacks for it.
+            log.warning("ask: %s", exc)
+            raise gr.Error(str(exc), print_exception=False) from exc
 
     # --- Lookup -------------------------------------------------------------------------------
 
@@ -89,25 +102,34 @@ class Actions:
         try:
             found = lookup(self.pipeline, query, int(k))
         except RagError as exc:
+            log.warning("lookup: %s", exc)
             gr.Warning(str(exc))
             return render.error_html(str(exc)), hidden, hidden
         if not found.documents:
             return render.lookup_html(found), hidden, hidden
-        folder = Path(tempfile.mkdtemp(dir=self.export_dir))
-        name = re.sub(r"[^A-Za-z0-9]+", "-", found.query)[:40].strip("-") or "lookup"
+        folder = self._export_folder()
         files = []
         for fmt, suffix, label in (("bibtex", "bib", "BibTeX"), ("ris", "ris", "RIS")):
-            path = folder / f"litrag-{name}.{suffix}"
+            path = folder / f"litrag-references.{suffix}"
             path.write_text(export(found.documents, fmt), encoding="utf-8")
             n = len(found.documents)
             files.append(gr.DownloadButton(f"{label} ({n})", value=str(path), visible=True))
         return render.lookup_html(found), files[0], files[1]
+
+    def _export_folder(self) -> Path:
+        """A new folder for one lookup's downloads; the oldest beyond :data:`KEEP_EXPORTS` go."""
+        folder = Path(tempfile.mkdtemp(dir=self.export_dir))
+        self._exports.append(folder)
+        while len(self._exports) > KEEP_EXPORTS:
+            shutil.rmtree(self._exports.pop(0), ignore_errors=True)
+        return folder
 
     def verify(self, claim: str, paper: str) -> str:
         """The verdict on whether the indexed ``paper`` supports ``claim``, evidence marked."""
         try:
             return render.verification_html(verify_claim(self.pipeline, claim, paper))
         except RagError as exc:
+            log.warning("verify: %s", exc)
             gr.Warning(str(exc))
             return render.error_html(str(exc))
 
@@ -138,6 +160,7 @@ class Actions:
                     )  # fmt: skip
                     self._reopen()
             except RagError as exc:
+                log.warning("add files: %s", exc)
                 gr.Warning(str(exc))
                 return render.error_html(str(exc)), *self.library(contains)
             lines = [render.ingest_html(report), *lines]
@@ -154,6 +177,7 @@ class Actions:
                 removed, _ = remove([doc_id], self.folder, self.pipeline.settings)
                 self._reopen()
         except RagError as exc:
+            log.warning("remove: %s", exc)
             gr.Warning(str(exc))
             return render.error_html(str(exc)), *self.library(contains)
         status = render.removed_html(removed, doc_id)

@@ -7,6 +7,7 @@ Layout and wiring only: what each event does is in :mod:`ui.actions`, how result
 # No `from __future__ import annotations` here: gr.api reads the /ask function's return
 # annotation with inspect.signature (gradio 6.31), which would then see a string.
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -41,7 +42,8 @@ def build_app(
 ) -> gr.Blocks:
     """The app over the index in ``folder`` (queue configured; launch it with :func:`launch`)."""
     actions = Actions(pipeline, folder, max_upload_mb)
-    app = gr.Blocks(title="litrag", analytics_enabled=False)
+    # Gradio's copies of downloads and uploads are deleted after an hour (checked hourly).
+    app = gr.Blocks(title="litrag", analytics_enabled=False, delete_cache=(3600, 3600))
     with app:
         gr.Markdown(f"## litrag\n{INTRO}")
         with gr.Tab("Chat", id="chat-tab"):
@@ -182,6 +184,8 @@ def serve(
 ) -> None:
     """``rag serve``: open the index, load the LLM in the background, serve until stopped."""
     auth = auth_from_env()
+    # One line per expected error (an empty question, a bad id) in the server's log.
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     pipeline = Pipeline.open(folder, settings)
     if settings.answer.mode == "generate":
         threading.Thread(target=_preload, args=(settings,), daemon=True).start()
@@ -196,4 +200,4 @@ def _preload(settings: Settings) -> None:
     try:
         load_backend(settings.generation)
     except RagError as exc:  # the first answer falls back to extractive and says why
-        print(f"warning: the LLM could not be loaded: {exc}")
+        logging.getLogger("litrag.ui").warning("the LLM could not be loaded: %s", exc)

@@ -29,11 +29,17 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def serve_url(ui_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def serve_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the served process writes its stdout and stderr."""
+    return tmp_path_factory.mktemp("serve") / "serve.log"
+
+
+@pytest.fixture(scope="module")
+def serve_url(ui_index: Path, serve_log: Path) -> Iterator[str]:
     port = free_port()
     env = _env(LITRAG_UI_AUTH=":".join(LOGIN))
     command = [str(RAG), "serve", "--index", str(ui_index), "--port", str(port)]
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    log = serve_log
     with log.open("wb") as out:
         server = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}/"
@@ -81,6 +87,17 @@ def test_login_from_the_environment_is_required(serve_url: str) -> None:
     client = Client(serve_url, auth=LOGIN, verbose=False)
     result = client.predict(SEED_QUESTION, api_name="/ask")
     assert SEED_PUBMED in [c["url"] for c in result["citations"]]
+
+
+def test_an_expected_error_is_one_log_line_not_a_traceback(serve_url: str, serve_log: Path) -> None:
+    client = Client(serve_url, auth=LOGIN, verbose=False)
+    with pytest.raises(Exception, match="the question is empty"):
+        client.predict("   ", api_name="/ask")
+    log = serve_log.read_text(errors="replace")
+    assert [line for line in log.splitlines() if "the question is empty" in line] == [
+        next(line for line in log.splitlines() if "litrag.ui: ask: the question is empty" in line)
+    ]
+    assert "Traceback" not in log
 
 
 def test_a_malformed_login_setting_is_refused(ui_index: Path) -> None:
