@@ -25,7 +25,6 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from base.errors import EvalError
 from base.settings import Settings
 from eval.claims import ClaimLabel, ClaimPair, claims_file
 from eval.gold import load_claims
@@ -40,6 +39,7 @@ from eval.metrics import (
 )
 from eval.records import CalibrationBin, JsonObject, Latency, Stamp, Summary, VerificationFigures
 from eval.report import write_report
+from eval.resume import resume
 from eval.run import git_commit
 from rag.answer.engines.default import DEFAULT_LLM_NAME
 from rag.answer.pipeline import make_verifier
@@ -280,29 +280,8 @@ def _latency(results: Sequence[ClaimResult], seconds: float) -> Latency:
 def _resume(
     out: Path, config: ClaimRunConfig, stamp: Stamp, threshold: float
 ) -> dict[tuple[str, str], ClaimResult]:
-    """Records already in ``out/results.jsonl`` for this run (a torn last line is dropped)."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Results already in ``out/results.jsonl`` for this run, by (claim id, paper id)."""
     meta = {"config": asdict(config), "model": stamp.model, "mix": stamp.mode,
             "threshold": threshold}  # fmt: skip
-    saved = out / "run.json"
-    if saved.exists() and json.loads(saved.read_text()) != meta:
-        raise EvalError(f"{out} holds a run with other settings ({saved}); choose another --out")
-    saved.write_text(json.dumps(meta, indent=2) + "\n")
-    results, good = out / "results.jsonl", []
-    done: dict[tuple[str, str], ClaimResult] = {}
-    if results.exists():
-        for number, line in enumerate(results.read_text().splitlines(), start=1):
-            try:
-                data = json.loads(line)
-            except ValueError:
-                break  # killed while writing: keep what came before
-            try:
-                if not isinstance(data, dict):
-                    raise ValueError(f"expected a JSON object, found {type(data).__name__}")
-                result = ClaimResult.from_json(data)
-            except ValueError as exc:
-                raise EvalError(f"{results}:{number}: not a litrag claim result ({exc})") from exc
-            done[(result.claim_id, result.doc_id)] = result
-            good.append(line)
-        results.write_text("".join(f"{line}\n" for line in good))
-    return done
+    found = resume(out, meta, ClaimResult.from_json, "a litrag claim result")
+    return {(r.claim_id, r.doc_id): r for r in found}

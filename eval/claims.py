@@ -85,11 +85,11 @@ def load_citint(path: Path) -> Iterator[ClaimPair]:
     """The pairs of the claims file ``path`` (``claims_<split>.jsonl``), against the papers of
     ``corpus.jsonl`` beside it, in file order; blank lines skipped."""
     passages = _read_corpus(path.parent / CORPUS_NAME)
-    for number, entry in _json_lines(path):
+    for number, entry in json_lines(path):
         yield from _claim_pairs(entry, passages, f"{path}:{number}")
 
 
-def _json_lines(path: Path) -> Iterator[tuple[int, object]]:
+def json_lines(path: Path) -> Iterator[tuple[int, object]]:
     """(line number, JSON value) for each non-blank line of ``path``."""
     if not path.is_file():
         raise GoldError(f"{path}: no such file")
@@ -108,7 +108,7 @@ def _json_lines(path: Path) -> Iterator[tuple[int, object]]:
 def _read_corpus(path: Path) -> dict[str, str]:
     """Each paper's passage by doc id: its abstract segments, stripped, joined by spaces."""
     passages = {}
-    for number, entry in _json_lines(path):
+    for number, entry in json_lines(path):
         abstract = entry.get("abstract") if isinstance(entry, dict) else None
         if not isinstance(entry, dict) or "doc_id" not in entry or not isinstance(abstract, list):
             raise GoldError(f"{path}:{number}: a paper needs a 'doc_id' and an 'abstract' list")

@@ -19,7 +19,7 @@ from typing import Literal, TypeVar
 
 from base.errors import GoldError
 from corpus.model import normalize_doi, normalize_pmcid, normalize_pmid
-from eval.claims import ClaimPair, load_citint
+from eval.claims import ClaimPair, json_lines, load_citint
 
 LABELS = ("yes", "no", "maybe")
 
@@ -205,20 +205,8 @@ def load_jsonl(path: Path) -> Iterator[GoldQuestion]:
     "id"?: str, "label"?: "yes"|"no"|"maybe"}``. Bare PMIDs become ``pmid:…``. ``type``
     defaults to "yesno" when there is a label, else "summary"; ``id`` to ``<file name>:<line>``.
     """
-    if not path.is_file():
-        raise GoldError(f"{path}: no such file")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GoldError(f"{path}: cannot be read ({exc})") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, entry in json_lines(path):
         where = f"{path}:{number}"
-        try:
-            entry = json.loads(line)
-        except ValueError as exc:
-            raise GoldError(f"{where}: not a JSON object ({exc})") from exc
         yield _jsonl_question(entry, where, default_id=f"{path.name}:{number}")
 
 

@@ -15,11 +15,11 @@ from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from base.errors import EvalError
 from base.settings import Settings
 from eval.gold import GoldQuestion, gold_kind, load_gold
 from eval.records import Answered, LabelChoice, Result, RunConfig, Stamp, Summary
 from eval.report import write_report
+from eval.resume import resume
 from eval.summarize import KS, score_answer, summarize
 from rag.answer.engines import load_backend
 from rag.answer.pipeline import Pipeline, to_source
@@ -114,28 +114,6 @@ def _stamp(config: RunConfig, pipeline: Pipeline) -> Stamp:
 
 
 def _resume(out: Path, config: RunConfig, fingerprint: str) -> dict[str, Result]:
-    """Records already in ``out/results.jsonl`` for this run (a torn last line is dropped)."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Results already in ``out/results.jsonl`` for this run, by question id."""
     meta = {"config": asdict(config), "index_fingerprint": fingerprint}
-    saved = out / "run.json"
-    if saved.exists() and json.loads(saved.read_text()) != meta:
-        raise EvalError(f"{out} holds a run with other settings ({saved}); choose another --out")
-    saved.write_text(json.dumps(meta, indent=2) + "\n")
-    results, good = out / "results.jsonl", []
-    done: dict[str, Result] = {}
-    if results.exists():
-        for number, line in enumerate(results.read_text().splitlines(), start=1):
-            try:
-                data = json.loads(line)
-            except ValueError:
-                break  # killed while writing: keep what came before
-            try:
-                if not isinstance(data, dict):
-                    raise ValueError(f"expected a JSON object, found {type(data).__name__}")
-                result = Result.from_json(data)
-            except ValueError as exc:
-                raise EvalError(f"{results}:{number}: not a litrag result ({exc})") from exc
-            done[result.id] = result
-            good.append(line)
-        results.write_text("".join(f"{line}\n" for line in good))
-    return done
+    return {r.id: r for r in resume(out, meta, Result.from_json, "a litrag result")}
