@@ -172,8 +172,8 @@ class AnswerSettings(_Section):
     judge: Literal["auto", "on", "off"] = Field(
         "auto",
         description="Let the LLM judge whether each cited passage supports its sentence, on top "
-        "of the cheap signals. auto = on for a local model other than the packaged tiny default "
-        "(an endpoint judges only with on).",
+        "of the cheap signals. auto = on for any model other than the packaged tiny default "
+        "(a local model, or an endpoint through its logprobs).",
     )
     cross_encoder: str = Field(
         "",

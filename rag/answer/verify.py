@@ -19,6 +19,7 @@ words): an answer asks for the same passages once per claim and again for the ci
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from typing import Protocol
 import numpy as np
 from sentence_transformers import CrossEncoder
 
-from base.errors import ConfigError
+from base.errors import ConfigError, GenerationError
 from base.settings import AnswerSettings
 from rag.answer.citations import split_sentences
 from rag.answer.signals import SIGNALS, PassageView, pair_signals, view_claims, view_passages
@@ -39,6 +40,8 @@ IDF_FILE = Path(__file__).with_name("idf.json")
 _REMEMBERED = 256  # passages whose views a verifier keeps (a few answers' worth)
 
 Judge = Callable[[str, str], float]  # (claim, passage) -> P(the passage supports the claim)
+
+log = logging.getLogger(__name__)
 
 
 class OptionScorer(Protocol):
@@ -218,8 +221,7 @@ class Verifier:
                 z = float(cheap[i, j])
                 named["cheap"] = 1.0 / (1.0 + math.exp(-z))
                 if extra:
-                    key = "+".join(extra)
-                    stack = self.weights.extras[key]
+                    stack = self.weights.extras["+".join(extra)]
                     z = stack["cheap"] * z + stack["bias"]
                     for name, table in extra.items():
                         named[name] = float(table[i, j])
@@ -241,9 +243,15 @@ class Verifier:
         found: dict[str, np.ndarray] = {}
         if self.judge is not None:
             judge = self.judge
-            found["judge"] = np.array([[judge(c, p) for p in passages] for c in claims])
+            try:
+                found["judge"] = np.array([[judge(c, p) for p in passages] for c in claims])
+            except GenerationError as exc:  # the cheap signals (and cross-encoder) still judge
+                log.warning("the LLM judge failed, verifying without it: %s", exc)
         if self.cross_encoder is not None:
             pairs = [(p, c) for c in claims for p in passages]
             scores = cross_encoder_support(self.cross_encoder, pairs)
             found["cross_encoder"] = scores.reshape(len(claims), len(passages))
+        if found and "+".join(found) not in self.weights.extras:
+            log.warning("the verifier's weights have no mix for %s alone", "+".join(found))
+            return {}
         return found

@@ -4,6 +4,7 @@ server-sent events."""
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -56,9 +57,77 @@ class Endpoint:
             raise GenerationError(f"endpoint {self.url} is not reachable: {exc}") from exc
 
     def option_scores(self, messages: Messages, options: Sequence[str]) -> list[float]:
-        """1 for the option the reply starts with, 0 for the others (servers differ in logprobs)."""
-        reply = "".join(self.stream(messages, 5)).strip().lower()
-        return [1.0 if reply.startswith(o.lower()) else 0.0 for o in options]
+        """Log-probability of each option as the first token of the reply.
+
+        Asks for ``top_logprobs`` (vLLM, llama.cpp server and recent Ollama return them): an
+        option's score is the log of the probability mass of the listed tokens that spell its
+        start (" Yes", "yes", ...), and an option none of them spells gets the smallest listed
+        log-probability minus 1 (its mass lies below that). A server that returns no logprobs
+        gets 0 for the option its reply starts with and -1 for the others.
+        """
+        body: dict[str, Any] = {
+            "messages": list(messages),
+            "max_tokens": 5,
+            "temperature": 0.0,
+            "logprobs": True,
+            "top_logprobs": TOP_LOGPROBS,
+        }
+        if self.settings.endpoint_model:
+            body["model"] = self.settings.endpoint_model
+        try:
+            response = httpx.post(
+                self.url, json=body, headers=self.headers, timeout=self.settings.timeout_s
+            )
+        except httpx.HTTPError as exc:
+            raise GenerationError(f"endpoint {self.url} is not reachable: {exc}") from exc
+        if response.status_code != 200:
+            raise GenerationError(
+                f"endpoint {self.url} answered HTTP {response.status_code}: {response.text[:200]!r}"
+            )
+        reply, top = _first_token_logprobs(response, self.url)
+        if not top:
+            reply = reply.strip().lower()
+            return [0.0 if reply.startswith(o.lower()) else -1.0 for o in options]
+        return option_logprobs(top, options)
+
+
+TOP_LOGPROBS = 20  # OpenAI's maximum; vLLM and llama.cpp server accept it
+
+
+def option_logprobs(top: Sequence[tuple[str, float]], options: Sequence[str]) -> list[float]:
+    """Each option's log-probability from a first token's ``(token, logprob)`` alternatives."""
+    floor = min(lp for _, lp in top) - 1.0
+    scores = []
+    for option in options:
+        wanted = option.strip().lower()
+        mass = sum(
+            math.exp(lp)
+            for token, lp in top
+            if token.strip() and wanted.startswith(token.strip().lower())
+        )
+        scores.append(math.log(mass) if mass > 0 else floor)
+    return scores
+
+
+def _first_token_logprobs(
+    response: httpx.Response, url: str
+) -> tuple[str, list[tuple[str, float]]]:
+    """(the reply's text, its first token's top alternatives) from a chat completion."""
+    try:
+        choice = response.json()["choices"][0]
+        reply = (choice.get("message") or {}).get("content") or ""
+        content = (choice.get("logprobs") or {}).get("content") or []
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise GenerationError(
+            f"endpoint {url} sent a reply that is not a chat completion: {response.text[:200]!r}"
+        ) from exc
+    if not content:
+        return str(reply), []
+    try:
+        top = [(str(t["token"]), float(t["logprob"])) for t in content[0]["top_logprobs"]]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return str(reply), []
+    return str(reply), [(t, lp) for t, lp in top if math.isfinite(lp)]
 
 
 def _sse_content(lines: Iterator[str], url: str) -> Iterator[str]:

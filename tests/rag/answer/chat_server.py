@@ -1,8 +1,10 @@
 """A small OpenAI-compatible chat server on loopback for the endpoint tests.
 
 It speaks the streaming wire format vLLM, llama.cpp server and Ollama use (server-sent events
-of ``chat.completion.chunk`` objects, then ``data: [DONE]``). ``reply`` decides what it says:
-a function of the request's messages, or ``"garbage"`` for an HTML page with status 200.
+of ``chat.completion.chunk`` objects, then ``data: [DONE]``) and, for a request without
+``"stream": true``, one ``chat.completion`` object, with the first token's ``top_logprobs`` when
+``logprobs`` gives them. ``reply`` decides what it says: a function of the request's messages,
+or ``"garbage"`` for an HTML page with status 200.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Reply = Callable[[list[dict[str, str]]], str] | str
+TopLogprobs = Callable[[list[dict[str, str]]], list[tuple[str, float]]]
 
 
 @contextmanager
-def chat_server(reply: Reply) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def chat_server(
+    reply: Reply, logprobs: TopLogprobs | None = None
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """Serve on a free port; yields the base URL (``…/v1``) and the list of requests received."""
     requests: list[dict[str, Any]] = []
 
@@ -30,6 +35,9 @@ def chat_server(reply: Reply) -> Iterator[tuple[str, list[dict[str, Any]]]]:
                 self._send(200, "text/html", b"<html><body>502 Bad Gateway</body></html>")
                 return
             assert callable(reply)
+            if not body.get("stream"):
+                self._send(200, "application/json", self._completion(body).encode())
+                return
             words = reply(body["messages"]).split(" ")
             pieces = words[:1] + [" " + w for w in words[1:]]
             payload = "".join(
@@ -38,6 +46,19 @@ def chat_server(reply: Reply) -> Iterator[tuple[str, list[dict[str, Any]]]]:
                 for p in pieces
             ) + "data: [DONE]\n\n"  # fmt: skip
             self._send(200, "text/event-stream", payload.encode())
+
+        def _completion(self, body: dict[str, Any]) -> str:
+            assert callable(reply)
+            choice: dict[str, Any] = {
+                "index": 0,
+                "message": {"role": "assistant", "content": reply(body["messages"])},
+            }
+            if logprobs is not None and body.get("logprobs"):
+                top = logprobs(body["messages"])[: body.get("top_logprobs", 0)]
+                alternatives = [{"token": t, "logprob": lp} for t, lp in top]
+                token = {"token": top[0][0], "logprob": top[0][1], "top_logprobs": alternatives}
+                choice["logprobs"] = {"content": [token]}
+            return json.dumps({"object": "chat.completion", "choices": [choice]})
 
         def _send(self, status: int, kind: str, data: bytes) -> None:
             self.send_response(status)
