@@ -22,8 +22,9 @@ from corpus import read_many
 from corpus.dedup import merge
 from corpus.model import Document, content_hash
 from rag.index.chunking import Chunker
-from rag.index.embeddings import load_embedder
+from rag.index.embeddings import Embedder, load_embedder
 from rag.index.local import Index, WriteLock
+from rag.index.writes import Batch
 
 BATCH_DOCUMENTS = 128
 Progress = Callable[[int, int], None]  # (documents done, documents in all)
@@ -52,16 +53,12 @@ def ingest(
     try:
         index = Index.open(folder, settings, dimension=embedder.dimension)
         chunker = Chunker(settings.chunking, embedder.count_tokens)
-        rebuild = index.untrained
         for start in range(0, len(docs), BATCH_DOCUMENTS):
             batch = docs[start : start + BATCH_DOCUMENTS]
-            rebuild |= _ingest_batch(batch, index, chunker, report, rebuild)
+            index.write(prepare(batch, index, chunker, embedder, report))
             if progress:
                 progress(min(start + BATCH_DOCUMENTS, len(docs)), len(docs))
-        if rebuild:
-            index.dense = index.build_dense()
-        if report.documents or rebuild:
-            index.save()
+        index.finish()
         index.close()
     finally:
         lock.release()
@@ -69,35 +66,20 @@ def ingest(
     return report
 
 
-def _ingest_batch(
-    batch: Iterable[Document], index: Index, chunker: Chunker, report: IngestReport, defer: bool
-) -> bool:
-    """Store one batch; True when the dense index must be rebuilt (removal unsupported)."""
+def prepare(
+    batch: Iterable[Document],
+    index: Index,
+    chunker: Chunker,
+    embedder: Embedder,
+    report: IngestReport,
+) -> Batch:
+    """The writes that store one batch: merged against the index, chunked and embedded."""
     fresh, replace, relabel = _sort_batch(batch, index, report)
-    if not fresh:
-        if relabel:  # the record only: passages and derived files stay as they are
-            with index.store.transaction():
-                for doc in relabel:
-                    index.store.update_record(doc)
-        return False
-    chunks = {doc_id: list(chunker.chunk([doc])) for doc_id, doc in fresh.items()}
-    flat = [c for doc_id in fresh for c in chunks[doc_id]]
-    vectors = embed_passages(index, [c.embed_text for c in flat])
-    rows: list[int] = []
-    with index.store.transaction():
-        for doc in relabel:
-            index.store.update_record(doc)
-        # The fresh ids go too: an id already stored but not matched can never fail the insert.
-        gone = index.store.delete_documents(list(dict.fromkeys([*replace, *fresh])))
-        offset = 0
-        for doc_id, doc in fresh.items():
-            n = len(chunks[doc_id])
-            rows += index.store.add(doc, chunks[doc_id], vectors[offset : offset + n])
-            offset += n
-        index.store.bump_generation()
+    chunks = tuple(tuple(chunker.chunk([doc])) for doc in fresh.values())
+    vectors = embed_passages(embedder, [c.embed_text for cs in chunks for c in cs])
     report.documents += len(fresh)
-    report.chunks += len(flat)
-    return _update_dense(index, gone, np.array(rows, dtype=np.int64), vectors, defer)
+    report.chunks += sum(len(cs) for cs in chunks)
+    return Batch(tuple(relabel), tuple(replace), tuple(fresh.values()), chunks, vectors)
 
 
 def _sort_batch(
@@ -113,7 +95,7 @@ def _sort_batch(
     replace: list[str] = []
     relabel: list[Document] = []
     for doc in batch:
-        stored = index.store.matches(doc)
+        stored = index.matches(doc)
         merged = doc
         for old, _ in stored:
             merged = merge(old, merged)
@@ -129,26 +111,11 @@ def _sort_batch(
     return fresh, replace, relabel
 
 
-def embed_passages(index: Index, texts: list[str]) -> np.ndarray:
+def embed_passages(embedder: Embedder, texts: list[str]) -> np.ndarray:
     """Embed passages, rounded to float16 as the store keeps them (so a rebuild is identical)."""
-    embedder = load_embedder(index.settings.embedding)
-    vectors = embedder.embed_documents(texts) if texts else np.zeros((0, embedder.dimension))
-    return vectors.astype(np.float16).astype(np.float32)
-
-
-def _update_dense(
-    index: Index, gone: list[int], rows: np.ndarray, vectors: np.ndarray, defer: bool
-) -> bool:
-    if defer:
-        return True
-    if gone:
-        if index.settings.index.kind == "hnsw":
-            return True  # HNSW cannot remove vectors: rebuilt from the store at the end
-        # faiss's Python layer accepts an id array here; its stubs only list IDSelector.
-        index.dense.remove_ids(np.array(gone, dtype=np.int64))  # type: ignore[arg-type]
-    if len(rows):
-        index.dense.add_with_ids(vectors, rows)
-    return False
+    if not texts:
+        return np.zeros((0, embedder.dimension), np.float32)
+    return embedder.embed_documents(texts).astype(np.float16).astype(np.float32)
 
 
 def remove(ids: Sequence[str], folder: Path, settings: Settings) -> tuple[list[str], list[str]]:
@@ -162,12 +129,9 @@ def remove(ids: Sequence[str], folder: Path, settings: Settings) -> tuple[list[s
                 found[doc_id] = wanted
         missing = [w for w in ids if w not in found.values()]
         if found:
-            with index.store.transaction():
-                gone = index.store.delete_documents(list(found))
-                index.store.bump_generation()
-            if _update_dense(index, gone, np.zeros(0, np.int64), np.zeros((0, 1)), defer=False):
-                index.dense = index.build_dense()
-            index.save()
+            empty = np.zeros((0, index.manifest.dimension), np.float32)
+            index.write(Batch((), tuple(found), (), (), empty))
+            index.finish()
         index.close()
     finally:
         lock.release()

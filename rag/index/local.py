@@ -25,10 +25,12 @@ import numpy as np
 
 from base.errors import IndexProblem
 from base.settings import Settings
+from corpus.model import Document
 from rag.index.dense import MIN_PQ_TRAIN, make_index, set_search_depth
 from rag.index.embeddings import DEFAULT_MODEL_NAME
 from rag.index.sparse import Sparse
 from rag.index.store import Store
+from rag.index.writes import Batch
 
 FORMAT_VERSION = 1
 # Bump when the documents read or the passages cut from the same files change, so that an old
@@ -117,6 +119,8 @@ class Index:
         self.store = Store(folder / "store.sqlite")
         self.dense = self._load_dense()
         self._sparse: Sparse | None = None  # loaded on first search: writers rebuild it in save()
+        self._rebuild = self.untrained  # dense is rebuilt from the store by finish()
+        self._changed = False  # a write changed passages: finish() saves dense and BM25
 
     @classmethod
     def open(cls, folder: Path, settings: Settings, dimension: int | None = None) -> Index:
@@ -173,6 +177,59 @@ class Index:
     def _build_sparse(self) -> Sparse:
         rows, texts = self.store.embed_texts()
         return Sparse.build(rows, texts)
+
+    def matches(self, doc: Document) -> list[tuple[Document, str]]:
+        """Stored documents that are the same paper as ``doc`` (same id, PMID, PMCID or DOI),
+        each with its content hash."""
+        return self.store.matches(doc)
+
+    def write(self, batch: Batch) -> None:
+        """Apply ``batch`` in one store transaction, then bring the dense index up to date.
+
+        The ids of ``batch.documents`` are deleted too: an id already stored but not matched can
+        never fail the insert. Dense-index changes HNSW cannot make are left to :meth:`finish`.
+        """
+        if not batch.documents and not batch.replace:
+            if batch.relabel:  # the record only: passages and derived files stay as they are
+                with self.store.transaction():
+                    for doc in batch.relabel:
+                        self.store.update_record(doc)
+            return
+        rows: list[int] = []
+        with self.store.transaction():
+            for doc in batch.relabel:
+                self.store.update_record(doc)
+            ids = [*batch.replace, *(doc.id for doc in batch.documents)]
+            gone = self.store.delete_documents(list(dict.fromkeys(ids)))
+            offset = 0
+            for doc, chunks in zip(batch.documents, batch.chunks, strict=True):
+                rows += self.store.add(doc, chunks, batch.vectors[offset : offset + len(chunks)])
+                offset += len(chunks)
+            self.store.bump_generation()
+        self._changed = True
+        self._rebuild |= self.update_dense(gone, np.array(rows, np.int64), batch.vectors)
+
+    def finish(self) -> None:
+        """After the last write: rebuild the dense index if it must be, save dense and BM25."""
+        if self._rebuild:
+            self.dense = self.build_dense()
+        if self._changed or self._rebuild:
+            self.save()
+        self._changed = self._rebuild = False
+
+    def update_dense(self, gone: list[int], rows: np.ndarray, vectors: np.ndarray) -> bool:
+        """Remove the ``gone`` rows from the dense index and add ``rows``; True when it must be
+        rebuilt from the store instead (HNSW cannot remove; IVF-PQ not trained yet)."""
+        if self._rebuild:
+            return True
+        if gone:
+            if self.settings.index.kind == "hnsw":
+                return True  # HNSW cannot remove vectors: rebuilt from the store at the end
+            # faiss's Python layer accepts an id array here; its stubs only list IDSelector.
+            self.dense.remove_ids(np.array(gone, dtype=np.int64))  # type: ignore[arg-type]
+        if len(rows):
+            self.dense.add_with_ids(vectors, rows)
+        return False
 
     def save(self) -> None:
         """Write the dense and BM25 indexes, stamped with the store's generation."""

@@ -63,10 +63,10 @@ def arm(phase: str, at: int, folder: Path) -> None:
     if phase == "embed":
         embed = ingest_module.embed_passages
 
-        def embed_then_die(index: Any, texts: list[str]) -> Any:
+        def embed_then_die(embedder: Any, texts: list[str]) -> Any:
             if committed(folder) >= at:
                 die()
-            return embed(index, texts)
+            return embed(embedder, texts)
 
         ingest_module.embed_passages = embed_then_die  # type: ignore[assignment]
     elif phase in ("insert", "delete"):
@@ -81,14 +81,14 @@ def arm(phase: str, at: int, folder: Path) -> None:
 
         setattr(Store, name, change_then_die)
     elif phase == "commit":
-        update = ingest_module._update_dense
+        update = local_module.Index.update_dense
 
         def die_before_faiss(index: Any, *args: Any) -> Any:
             if committed(folder) >= at:
                 die()
             return update(index, *args)
 
-        ingest_module._update_dense = die_before_faiss  # type: ignore[assignment]
+        local_module.Index.update_dense = die_before_faiss  # type: ignore[method-assign]
     elif phase == "progress":
         run = ingest_module.ingest
 
