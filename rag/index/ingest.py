@@ -1,32 +1,44 @@
-"""Files -> index: read, chunk, embed, store, index, persist.
+"""Files -> index: read, chunk, embed, store, index, persist, streaming in bounded batches.
 
-Each batch of documents is committed to SQLite in one transaction, so a run killed at any moment
-leaves the last committed batch loadable; re-running the same command skips what is stored
-(same content hash) and finishes the rest, without duplicates. A document that is the same paper
-as a stored one (same id, PMID, PMCID or DOI) is merged with it and replaces it if that changes it;
-records of one id in a batch are merged before they are stored, so no insert meets a stored id.
+Three threads, each at most :data:`AHEAD` batch ahead of the next, so memory stays bounded
+however large the files (a 1 GB PubMed file is never in memory at once, see
+``benchmarks/ingest_memory.py``) and the embedding model never waits:
+
+    reading thread    read records, merge them with the index (rag.index.merging), chunk them
+    embedding thread  embed the passages of one batch after another
+    calling thread    write each embedded batch to the index in one transaction, report progress
+
+Each batch is committed in one transaction, so a run killed at any moment leaves the last
+committed batch loadable; re-running the same command skips what is stored (same content hash)
+and finishes the rest, without duplicates. A document that is the same paper as a stored one,
+or as one read earlier in the run (same id, PMID, PMCID or DOI), is merged with it and replaces
+it if that changes it.
 """
 
 from __future__ import annotations
 
+import itertools
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
 from base.errors import ReadError
 from base.settings import Settings
-from corpus import read_many
-from corpus.dedup import merge
-from corpus.model import Document, content_hash
-from rag.index.chunking import Chunker
+from corpus import read_stream
+from rag.index.chunking import Chunk, Chunker
 from rag.index.embeddings import Embedder, load_embedder
 from rag.index.local import Index, WriteLock
+from rag.index.merging import SKIPPED, Merger, Sorted, Writable
 from rag.index.writes import Batch
 
 BATCH_DOCUMENTS = 128
+AHEAD = 1  # batches a stage may run ahead of the next: bounds memory to a few batches
 Progress = Callable[[int, int], None]  # (documents done, documents in all)
 
 
@@ -47,68 +59,147 @@ def ingest(
     """Add the documents under ``paths`` to the index in ``folder`` (created if missing)."""
     started = time.perf_counter()
     embedder = load_embedder(settings.embedding)
-    docs, errors = read_many(paths, settings.corpus)
-    report = IngestReport(errors=errors)
     lock = WriteLock(folder)
     try:
         index = Index.open(folder, settings, dimension=embedder.dimension)
-        chunker = Chunker(settings.chunking, embedder.count_tokens)
-        for start in range(0, len(docs), BATCH_DOCUMENTS):
-            batch = docs[start : start + BATCH_DOCUMENTS]
-            index.write(prepare(batch, index, chunker, embedder, report))
-            if progress:
-                progress(min(start + BATCH_DOCUMENTS, len(docs)), len(docs))
-        index.finish()
-        index.close()
+        try:
+            report = ingest_into(index, paths, settings, embedder, progress)
+        finally:
+            index.close()
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def prepare(
-    batch: Iterable[Document],
-    index: Index,
-    chunker: Chunker,
+def ingest_into(
+    index: Writable,
+    paths: Sequence[Path],
+    settings: Settings,
     embedder: Embedder,
-    report: IngestReport,
-) -> Batch:
-    """The writes that store one batch: merged against the index, chunked and embedded."""
-    fresh, replace, relabel = _sort_batch(batch, index, report)
-    chunks = tuple(tuple(chunker.chunk([doc])) for doc in fresh.values())
-    vectors = embed_passages(embedder, [c.embed_text for cs in chunks for c in cs])
-    report.documents += len(fresh)
-    report.chunks += sum(len(cs) for cs in chunks)
-    return Batch(tuple(relabel), tuple(replace), tuple(fresh.values()), chunks, vectors)
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Stream the documents under ``paths`` into an open ``index``, then finish it.
 
-
-def _sort_batch(
-    batch: Iterable[Document], index: Index, report: IngestReport
-) -> tuple[dict[str, Document], list[str], list[Document]]:
-    """(documents to store by id, stored ids they replace, stored documents to relabel).
-
-    Records of one id are merged here whatever ``corpus.merge_duplicates`` says, so that two
-    of them can never meet at the insert (two copies of one text file did, before 2026-12).
-    A stored document that is unchanged but was read from one more file is relabelled only.
+    ``progress`` gets (records written, records read so far): the total grows while reading.
     """
-    fresh: dict[str, Document] = {}
-    replace: list[str] = []
-    relabel: list[Document] = []
-    for doc in batch:
-        stored = index.matches(doc)
-        merged = doc
-        for old, _ in stored:
-            merged = merge(old, merged)
-        if len(stored) == 1 and stored[0][1] == content_hash(merged):
-            report.skipped += 1
-            if merged.other_sources != stored[0][0].other_sources:
-                relabel.append(merged)
-            continue
-        replace += [old.id for old, _ in stored]
-        if merged.id in fresh:
-            merged = merge(fresh.pop(merged.id), merged)
-        fresh[merged.id] = merged
-    return fresh, replace, relabel
+    errors: list[ReadError] = []
+    guard = threading.Lock()  # one index call at a time: sorting reads while batches are written
+    merger = Merger(index, guard)
+    read = [0]
+    chunker = Chunker(
+        settings.chunking,
+        lambda text: embedder.count_tokens_batch([text])[0],
+        embedder.count_tokens_batch,
+    )
+
+    def sorted_batches() -> Iterator[tuple[Sorted, list[list[Chunk]]]]:
+        records = read_stream(paths, settings.corpus, errors)
+        for number in itertools.count():
+            records_batch = list(itertools.islice(records, BATCH_DOCUMENTS))
+            if not records_batch:
+                return
+            read[0] += len(records_batch)
+            job = merger.sort(records_batch, number)
+            chunks = chunker.chunk_many(job.documents)
+            for doc, cut in zip(job.documents, chunks, strict=True):
+                merger.outcomes[doc.id] = len(cut)
+            yield job, chunks
+
+    def embedded(jobs: Iterable[tuple[Sorted, list[list[Chunk]]]]) -> Iterator[tuple[int, Batch]]:
+        for job, chunks in jobs:
+            yield job.records, to_batch(job, chunks, embedder)
+
+    cut = Ahead(sorted_batches(), "ingest-read")
+    ready = Ahead(embedded(cut), "ingest-embed")
+    done = 0
+    try:
+        for number, (records, batch) in enumerate(ready):
+            with guard:
+                index.write(batch)
+                merger.written(number)
+            done += records
+            if progress:
+                progress(done, max(done, read[0]))
+    finally:
+        stop(ready, cut)
+    index.finish()
+    outcomes = list(merger.outcomes.values())
+    return IngestReport(
+        documents=sum(n != SKIPPED for n in outcomes),
+        chunks=sum(n for n in outcomes if n != SKIPPED),
+        skipped=outcomes.count(SKIPPED),
+        errors=errors,
+    )
+
+
+def to_batch(job: Sorted, chunks: list[list[Chunk]], embedder: Embedder) -> Batch:
+    """The writes of one sorted batch, its passages embedded."""
+    cut = tuple(tuple(c) for c in chunks)
+    vectors = (
+        embed_passages(embedder, [c.embed_text for cs in cut for c in cs])
+        if job.documents
+        else np.zeros((0, embedder.dimension), np.float32)
+    )  # a batch with nothing new embeds nothing (and a kill "before embedding" skips it)
+    return Batch(job.relabel, job.replace, job.documents, cut, vectors)
+
+
+T = TypeVar("T")
+
+
+class Ahead(Generic[T]):
+    """Runs an iterator in a thread of its own, at most :data:`AHEAD` items ahead of the reader.
+
+    An exception in the thread is raised to the reader, in order. :func:`stop` ends the thread
+    (after the item it is working on).
+    """
+
+    def __init__(self, items: Iterator[T], name: str) -> None:
+        self._queue: queue.Queue[tuple[bool, T | BaseException | None]] = queue.Queue(AHEAD)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(items,), name=name, daemon=True)
+        self._thread.start()
+
+    def __iter__(self) -> Iterator[T]:
+        while not self._stop.is_set():
+            try:
+                ok, value = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if ok:
+                yield value  # type: ignore[misc]
+            elif value is None:
+                return
+            else:
+                raise value  # type: ignore[misc]
+
+    def _run(self, items: Iterator[T]) -> None:
+        try:
+            for item in items:
+                if not self._put((True, item)):
+                    return
+        except BaseException as exc:  # handed to the reader, which raises it
+            self._put((False, exc))
+            return
+        self._put((False, None))
+
+    def _put(self, entry: tuple[bool, T | BaseException | None]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+
+def stop(*stages: Ahead[Any]) -> None:
+    """Stop the threads of ``stages`` and wait for them (all are told first: none waits on
+    another that is still running)."""
+    for stage in stages:
+        stage._stop.set()
+    for stage in stages:
+        stage._thread.join()
 
 
 def embed_passages(embedder: Embedder, texts: list[str]) -> np.ndarray:
