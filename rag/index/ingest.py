@@ -17,6 +17,7 @@ it if that changes it.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import queue
 import threading
@@ -108,7 +109,9 @@ def ingest_into(
 
     def embedded(jobs: Iterable[tuple[Sorted, list[list[Chunk]]]]) -> Iterator[tuple[int, Batch]]:
         for job, chunks in jobs:
-            yield job.records, to_batch(job, chunks, embedder)
+            batch = to_batch(job, chunks, embedder)
+            release_memory()
+            yield job.records, batch
 
     cut = Ahead(sorted_batches(), "ingest-read")
     ready = Ahead(embedded(cut), "ingest-embed")
@@ -145,6 +148,10 @@ def to_batch(job: Sorted, chunks: list[list[Chunk]], embedder: Embedder) -> Batc
 
 
 T = TypeVar("T")
+try:
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
+except OSError:  # not glibc (macOS, musl): nothing to trim
+    _LIBC = None
 
 
 class Ahead(Generic[T]):
@@ -191,6 +198,17 @@ class Ahead(Generic[T]):
             except queue.Full:
                 continue
         return False
+
+
+def release_memory() -> None:
+    """Hand the heap memory freed by the last model call back to the system (glibc only).
+
+    Without it RSS grew batch after batch: embedding 360 MEDLINE passages in blocks of 90 took
+    RSS from 618 to 864 MB, with ``malloc_trim(0)`` after each block to 653 MB (torch 2.13,
+    glibc 2.36, one process, 2026-11-22): freed activations otherwise stay in the heap.
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def stop(*stages: Ahead[Any]) -> None:

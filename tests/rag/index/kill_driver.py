@@ -38,6 +38,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
+import faiss  # noqa: E402
+
 import cli.main  # noqa: E402
 import rag.index.ingest as ingest_module  # noqa: E402
 import rag.index.local as local_module  # noqa: E402
@@ -106,9 +108,10 @@ def arm(phase: str, at: int, folder: Path) -> None:
     elif phase == "dense":
         write = local_module._write_atomic
 
-        def half_then_die(path: Path, data: bytes) -> None:
+        def half_then_die(path: Path, data: Any) -> None:
             if path.name == "dense.faiss":
-                path.with_name(".dense.faiss.tmp").write_bytes(data[: len(data) // 2])
+                whole = faiss.serialize_index(data).tobytes()
+                path.with_name(".dense.faiss.tmp").write_bytes(whole[: len(whole) // 2])
                 die()
             write(path, data)
 
