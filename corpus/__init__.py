@@ -40,7 +40,10 @@ from corpus.xmlsafe import (
     refuse_entity_declarations,
 )
 
-__all__ = ["READERS", "Document", "Section", "detect_format", "iter_files", "read", "read_many"]
+__all__ = [
+    "READERS", "Document", "Section", "detect_format", "iter_files", "read", "read_many",
+    "read_stream",
+]  # fmt: skip
 
 READERS: dict[str, Callable[[Path], Iterator[Document]]] = {
     "pubmed": read_pubmed,
@@ -193,6 +196,26 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
+def read_stream(
+    paths: Iterable[Path],
+    settings: CorpusSettings | None = None,
+    errors: list[ReadError] | None = None,
+) -> Iterator[Document]:
+    """Every document under ``paths``, one at a time as read (records are not merged).
+
+    A bad file never stops the others: its :class:`ReadError` is appended to ``errors`` and
+    the documents read from it before the error (records before a truncation) are kept.
+    """
+    settings = settings or CorpusSettings()
+    for path in iter_files(paths):
+        try:
+            yield from read(path, settings)
+        except ReadError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+
+
 def read_many(
     paths: Iterable[Path], settings: CorpusSettings | None = None
 ) -> tuple[list[Document], list[ReadError]]:
@@ -200,15 +223,11 @@ def read_many(
 
     A bad file never stops the others; documents read from a file before its error (records
     before a truncation) are kept. Records of one paper are merged when the settings say so.
+    This holds the whole corpus in memory: ingest streams with :func:`read_stream` instead.
     """
     settings = settings or CorpusSettings()
-    docs: list[Document] = []
     errors: list[ReadError] = []
-    for path in iter_files(paths):
-        try:
-            docs.extend(read(path, settings))
-        except ReadError as exc:
-            errors.append(exc)
+    docs = list(read_stream(paths, settings, errors))
     if settings.merge_duplicates:
         docs = merge_duplicates(docs)
     return docs, errors

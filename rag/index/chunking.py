@@ -16,7 +16,7 @@ which the index manifest records: an index is never extended with passages cut a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -68,9 +68,16 @@ class Chunker:
     sentences, up to ``overlap_tokens``, for the overlap.
     """
 
-    def __init__(self, settings: ChunkingSettings, count_tokens: Callable[[str], int]) -> None:
+    def __init__(
+        self,
+        settings: ChunkingSettings,
+        count_tokens: Callable[[str], int],
+        count_batch: Callable[[list[str]], list[int]] | None = None,
+    ) -> None:
         self.settings = settings
         self.count_tokens = count_tokens
+        self.count_batch = count_batch
+        self._counted: dict[str, int] = {}  # section lengths counted ahead by chunk_many
         self.splitter = RecursiveCharacterTextSplitter(
             separators=SEPARATORS,
             keep_separator="end",
@@ -85,6 +92,22 @@ class Chunker:
         for doc in docs:
             chunks = list(self._chunks(doc, enumerate(doc.sections)))
             yield from chunks or self._chunks(doc, [(STAND_IN, stand_in(doc))])
+
+    def chunk_many(self, docs: Sequence[Document]) -> list[list[Chunk]]:
+        """The chunks of each document, as :meth:`chunk` cuts them.
+
+        With ``count_batch``, every section that might be too long is counted in one tokenizer
+        call first (the fast tokenizer encodes a batch in parallel, in Rust); only the sections
+        that are too long are then split piece by piece.
+        """
+        if self.count_batch is not None:
+            texts = [s.text.strip() for doc in docs for s in doc.sections]
+            long = list(dict.fromkeys(t for t in texts if len(t) > self.settings.max_tokens))
+            self._counted = dict(zip(long, self.count_batch(long), strict=True)) if long else {}
+        try:
+            return [list(self.chunk([doc])) for doc in docs]
+        finally:
+            self._counted = {}
 
     def _chunks(self, doc: Document, sections: Iterable[tuple[int, Section]]) -> Iterator[Chunk]:
         ordinal = 0
@@ -111,7 +134,7 @@ class Chunker:
             return
         first = text.index(stripped)
         max_tokens = self.settings.max_tokens
-        if len(stripped) <= max_tokens or self.count_tokens(stripped) <= max_tokens:
+        if len(stripped) <= max_tokens or self._length(stripped) <= max_tokens:
             yield first, first + len(stripped)  # most abstracts: one passage, no splitting
             return
         cursor, previous = first, None
@@ -120,6 +143,10 @@ class Chunker:
             end = start + len(piece)
             yield (self._overlap_start(text, previous) if previous else start), end
             previous, cursor = (start, end), end
+
+    def _length(self, text: str) -> int:
+        known = self._counted.get(text)
+        return self.count_tokens(text) if known is None else known
 
     def _overlap_start(self, text: str, previous: tuple[int, int]) -> int:
         """Where a chunk starts so it repeats the previous piece's last sentences (≤ overlap)."""

@@ -7,10 +7,12 @@ prompts). sentence-transformers sorts each call's inputs by length before batchi
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,6 +22,7 @@ from base.errors import ConfigError
 from base.settings import EmbeddingSettings
 
 DEFAULT_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+_COUNTING = threading.Lock()  # guards the tokenizer copies of count_tokens_batch
 
 
 def default_model_path() -> Path:
@@ -70,6 +73,21 @@ class Embedder:
         with self.lock:
             encoded = self.model.tokenizer(text, add_special_tokens=False, verbose=False)
         return len(encoded["input_ids"])
+
+    def count_tokens_batch(self, texts: Sequence[str]) -> list[int]:
+        """Lengths of ``texts`` in the model's tokens, without special tokens, in one call.
+
+        A copy of the tokenizer with a lock of its own counts them, so the chunker (in ingest's
+        reading thread) never waits for an embedding call that holds :attr:`lock`.
+        """
+        with _COUNTING:
+            encoded = self._counting_tokenizer(list(texts), add_special_tokens=False, verbose=False)
+        return [len(ids) for ids in encoded["input_ids"]]
+
+    @functools.cached_property
+    def _counting_tokenizer(self) -> Any:
+        with self.lock:
+            return copy.deepcopy(self.model.tokenizer)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """One L2-normalised float32 row per passage."""

@@ -38,6 +38,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
+import faiss  # noqa: E402
+
 import cli.main  # noqa: E402
 import rag.index.ingest as ingest_module  # noqa: E402
 import rag.index.local as local_module  # noqa: E402
@@ -63,10 +65,10 @@ def arm(phase: str, at: int, folder: Path) -> None:
     if phase == "embed":
         embed = ingest_module.embed_passages
 
-        def embed_then_die(index: Any, texts: list[str]) -> Any:
+        def embed_then_die(embedder: Any, texts: list[str]) -> Any:
             if committed(folder) >= at:
                 die()
-            return embed(index, texts)
+            return embed(embedder, texts)
 
         ingest_module.embed_passages = embed_then_die  # type: ignore[assignment]
     elif phase in ("insert", "delete"):
@@ -81,14 +83,14 @@ def arm(phase: str, at: int, folder: Path) -> None:
 
         setattr(Store, name, change_then_die)
     elif phase == "commit":
-        update = ingest_module._update_dense
+        update = local_module.Index.update_dense
 
         def die_before_faiss(index: Any, *args: Any) -> Any:
             if committed(folder) >= at:
                 die()
             return update(index, *args)
 
-        ingest_module._update_dense = die_before_faiss  # type: ignore[assignment]
+        local_module.Index.update_dense = die_before_faiss  # type: ignore[method-assign]
     elif phase == "progress":
         run = ingest_module.ingest
 
@@ -106,9 +108,10 @@ def arm(phase: str, at: int, folder: Path) -> None:
     elif phase == "dense":
         write = local_module._write_atomic
 
-        def half_then_die(path: Path, data: bytes) -> None:
+        def half_then_die(path: Path, data: Any) -> None:
             if path.name == "dense.faiss":
-                path.with_name(".dense.faiss.tmp").write_bytes(data[: len(data) // 2])
+                whole = faiss.serialize_index(data).tobytes()
+                path.with_name(".dense.faiss.tmp").write_bytes(whole[: len(whole) // 2])
                 die()
             write(path, data)
 

@@ -1,0 +1,74 @@
+"""Integration: streaming ingest in small batches stores what reading the whole corpus would.
+
+Records of one paper far apart (other files, other batches) merge as ``corpus.dedup`` merges a
+corpus read at once; reading stays a few batches ahead of writing. Real model, SQLite, FAISS.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import rag.index.ingest as ingest_module
+from base.settings import Settings
+from corpus import read_many
+from corpus.model import content_hash
+from rag.index.ingest import ingest
+from rag.index.local import Index
+
+pytestmark = pytest.mark.integration
+TEXT = "Duplicate paper\n\nThe same paragraph, saved twice under two names, is one document.\n"
+
+
+@pytest.fixture(scope="module")
+def files(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """PubMedQA and BioASQ records, a PubMed XML record, a text file twice, and one PubMedQA
+    paper again at the end as a shorter record of the same PMID."""
+    folder = tmp_path_factory.mktemp("stream_corpus")
+    corpus = shared / "corpus"
+    pqal = (corpus / "pubmedqa/pqal_contexts.jsonl").read_text().splitlines()[:12]
+    bioasq = (corpus / "bioasq/snippets_by_pmid.jsonl").read_text().splitlines()[:30]
+    first = json.loads(pqal[0])
+    pmid = first["metadata"]["pmid"]
+    snippet = {**first, "_id": "again", "text": first["text"][:80], "metadata": {"pmid": pmid}}
+    (folder / "a_pqal.jsonl").write_text("\n".join(pqal) + "\n")
+    (folder / "b_bioasq.jsonl").write_text("\n".join(bioasq) + "\n")
+    shutil.copy(corpus / "pubmed/pubmed-29768149.xml", folder / "c_pubmed.xml")
+    (folder / "d_paper.txt").write_text(TEXT)
+    (folder / "e_snippet.jsonl").write_text(json.dumps(snippet) + "\n")
+    (folder / "f_paper-copy.txt").write_text(TEXT)
+    return sorted(folder.iterdir())
+
+
+def stored(folder: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
+    index = Index.open(folder, Settings())
+    docs = {d.id: d for d in index.store.list_documents(limit=1000)[0]}
+    full = {i: index.store.document(i) for i in docs}
+    index.close()
+    return {i: (content_hash(d), d.other_sources) for i, d in full.items() if d is not None}
+
+
+def test_small_batches_store_what_reading_everything_merges(
+    files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest_module, "BATCH_DOCUMENTS", 3)
+    seen: list[tuple[int, int]] = []
+    report = ingest(files, tmp_path / "index", Settings(), lambda d, t: seen.append((d, t)))
+    docs, _ = read_many(files)
+    wanted = {d.id: (content_hash(d), d.other_sources) for d in docs}
+    assert stored(tmp_path / "index") == wanted
+    merged = [d for d in docs if len(d.other_sources) == 1]  # the text file, the PubMedQA paper
+    assert sorted(Path(d.other_sources[0]).name for d in merged) == [
+        "e_snippet.jsonl",
+        "f_paper-copy.txt",
+    ]
+    assert (report.documents, report.skipped, report.errors) == (len(wanted), 0, [])
+    records = 12 + 30 + 1 + 3
+    assert seen[-1] == (records, records)
+    # Streaming: when the first batch was written, reading was only a few batches ahead.
+    assert seen[0][0] == 3 and seen[0][1] <= 3 * (2 * ingest_module.AHEAD + 3)
+    again = ingest(files, tmp_path / "index", Settings())
+    assert (again.documents, again.skipped) == (0, len(wanted))
