@@ -20,7 +20,8 @@ from rag.answer.export import export
 from rag.answer.lookup import lookup, verify_claim
 from rag.answer.pipeline import Pipeline
 from rag.answer.records import Answer, AnswerMode, Delta, Turn
-from rag.index.ingest import ingest, remove
+from rag.index.drive import ingest_uri as ingest
+from rag.index.drive import remove_uri as remove
 from rag.retrieve.hybrid import Filters
 from ui import render
 from ui.library import LIST_LIMIT, check_uploads
@@ -33,9 +34,9 @@ LibraryOutputs = tuple[str, str, Any]  # status HTML, table HTML, the remove dro
 class Actions:
     """The events of one served app, over one index."""
 
-    def __init__(self, pipeline: Pipeline, folder: Path, max_upload_mb: float) -> None:
+    def __init__(self, pipeline: Pipeline, folder: str | Path, max_upload_mb: float) -> None:
         self.pipeline = pipeline
-        self.folder = folder
+        self.folder = str(folder)  # a directory or a Milvus URI
         self.max_upload_mb = max_upload_mb
         self.export_dir = Path(tempfile.mkdtemp(prefix="litrag-export-"))
         self._write = threading.Lock()  # one ingest or removal at a time in this process
