@@ -229,6 +229,31 @@ def remove_command(
         raise typer.Exit(1)
 
 
+index_app = typer.Typer(
+    pretty_exceptions_enable=False, help="Move an index between backends (local, Milvus)."
+)
+
+
+@index_app.command("copy")
+def copy_command(
+    source: Annotated[str, typer.Argument(help="The index to copy (a directory or Milvus URI).")],
+    target: Annotated[str, typer.Argument(help="A new, empty index (a directory or Milvus URI).")],
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Copy every document, passage and vector of SOURCE into TARGET, without embedding again."""
+    from rag.index.copy import copy_index
+
+    with Progress(TextColumn("copy"), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  transient=as_json) as bar:  # fmt: skip
+        task = bar.add_task("copy", total=None)
+        docs, chunks = copy_index(
+            source, target, settings_from(config), lambda done: bar.update(task, completed=done)
+        )
+    summary = {"documents": docs, "chunks": chunks, "source": source, "target": target}
+    print(json.dumps(summary) if as_json else _sentence(summary))
+
+
 def _say_error(exc: ReadError, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"path": exc.path, "error": exc.reason}, ensure_ascii=False))
