@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -76,12 +76,20 @@ class EmbeddingSettings(_Section):
 
 
 class IndexSettings(_Section):
-    """The FAISS structure searched for dense retrieval."""
+    """The local index's FAISS structure, and how to reach a Milvus index."""
 
     kind: Literal["flat", "hnsw", "ivfpq"] = Field(
         "flat",
         description="flat = exact inner product; hnsw or ivfpq for corpora of millions of chunks "
         "(ivfpq needs >= 9,984 chunks to train).",
+    )
+    milvus_token: SecretStr = Field(
+        SecretStr(""),
+        description="Token or user:password for a milvus:// or milvus+https:// --index; set it "
+        "in the environment (LITRAG_INDEX__MILVUS_TOKEN), not in a file. Never logged.",
+    )
+    milvus_timeout_s: float = Field(
+        30.0, gt=0, description="Seconds to wait for a Milvus server to answer a call."
     )
 
 

@@ -169,11 +169,11 @@ def cite_command(
 ) -> None:
     """Export references for stored documents from their metadata."""
     from rag.answer.export import FORMATS, export
-    from rag.index.local import Index
+    from rag.index.backend import open_index
 
     if fmt not in FORMATS:
         raise RagError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
-    store = Index.open(index, settings_from(config)).store
+    store = open_index(index, settings_from(config)).store
     docs, missing = [], []
     for key in ids:
         found = [d for i in store.resolve(key) if (d := store.document(i))]
@@ -195,7 +195,7 @@ def eval_command(
     ],
     runs: Annotated[list[Path] | None, typer.Argument(help="compare: two run folders.")] = None,
     gold: Annotated[Path | None, typer.Option(help="The gold file or folder.")] = None,
-    index: Annotated[Path | None, typer.Option(help="The index folder.")] = None,
+    index: Annotated[str | None, typer.Option(help="The index (a folder or a Milvus URI).")] = None,
     out: Annotated[Path | None, typer.Option(help="Folder for the run's results.")] = None,
     split: Annotated[
         str | None,

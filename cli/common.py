@@ -27,5 +27,12 @@ def settings_from(config: Path | None) -> Settings:
         raise typer.Exit(2) from exc
 
 
-IndexOption = Annotated[Path, typer.Option("--index", help="The index directory.")]
+IndexOption = Annotated[
+    str,
+    typer.Option(
+        "--index",
+        help="The index: a directory, milvus://HOST:PORT/COLLECTION, milvus+https://HOST:PORT/"
+        "COLLECTION or milvus+lite:///ABSOLUTE/PATH/FILE.db[#COLLECTION].",
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]

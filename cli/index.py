@@ -6,7 +6,6 @@ import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast
 
@@ -136,7 +135,7 @@ def ingest_command(
     verbose: VerboseOption = False,
 ) -> None:
     """Read, chunk, embed and index documents; unchanged ones are skipped."""
-    from rag.index.ingest import ingest  # the model stack loads only for commands that need it
+    from rag.index.drive import ingest_uri as ingest  # the model stack loads only when needed
 
     log_to_stderr(verbose)
     settings = settings_from(config)
@@ -209,17 +208,9 @@ def stats_command(
     index: IndexOption, as_json: JsonOption = False, config: ConfigOption = None
 ) -> None:
     """Size and build settings of an index."""
-    from rag.index.local import Index
+    from rag.index.backend import open_index
 
-    opened = Index.open(index, settings_from(config))
-    docs, chunks = opened.store.counts()
-    stats = {
-        "documents": docs, "chunks": chunks, "index_kind": opened.settings.index.kind,
-        "vectors": int(opened.dense.ntotal), "generation": opened.store.generation,
-        "documents_without_passages": opened.store.documents_without_chunks(),
-        "fingerprint": opened.manifest.fingerprint, **asdict(opened.manifest),
-        "bytes": sum(p.stat().st_size for p in index.rglob("*") if p.is_file()),
-    }  # fmt: skip
+    stats = open_index(index, settings_from(config)).stats()
     print(json.dumps(stats) if as_json else _sentence(stats))
 
 
@@ -229,13 +220,38 @@ def remove_command(
     config: ConfigOption = None,
 ) -> None:
     """Delete documents from an index."""
-    from rag.index.ingest import remove
+    from rag.index.drive import remove_uri as remove
 
     removed, missing = remove(ids, index, settings_from(config))
     print(f"removed {len(removed)}: {' '.join(removed)}" if removed else "removed nothing")
     if missing:
         err.print(f"not in the index: {' '.join(missing)}", highlight=False)
         raise typer.Exit(1)
+
+
+index_app = typer.Typer(
+    pretty_exceptions_enable=False, help="Move an index between backends (local, Milvus)."
+)
+
+
+@index_app.command("copy")
+def copy_command(
+    source: Annotated[str, typer.Argument(help="The index to copy (a directory or Milvus URI).")],
+    target: Annotated[str, typer.Argument(help="A new, empty index (a directory or Milvus URI).")],
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Copy every document, passage and vector of SOURCE into TARGET, without embedding again."""
+    from rag.index.copy import copy_index
+
+    with Progress(TextColumn("copy"), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                  transient=as_json) as bar:  # fmt: skip
+        task = bar.add_task("copy", total=None)
+        docs, chunks = copy_index(
+            source, target, settings_from(config), lambda done: bar.update(task, completed=done)
+        )
+    summary = {"documents": docs, "chunks": chunks, "source": source, "target": target}
+    print(json.dumps(summary) if as_json else _sentence(summary))
 
 
 def _say_error(exc: ReadError, as_json: bool) -> None:

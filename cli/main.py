@@ -17,6 +17,7 @@ app = typer.Typer(
     help="litrag: answers from the biomedical literature, with checkable citations.",
 )
 app.add_typer(index.corpus_app, name="corpus")
+app.add_typer(index.index_app, name="index")
 for _name, _command in {**index.COMMANDS, **answers.COMMANDS}.items():
     app.command(_name)(_command)
 

@@ -38,7 +38,7 @@ def run(
 ) -> Summary:
     """Evaluate, resuming from ``out`` when it holds part of the same run; the summary."""
     questions = load_gold(config.kind, Path(config.gold))[: config.limit]
-    pipeline = Pipeline.open(Path(config.index), settings)
+    pipeline = Pipeline.open(config.index, settings)
     stamp = _stamp(config, pipeline)
     done = _resume(out, config, stamp.index_fingerprint)
     with (out / "results.jsonl").open("a") as sink:

@@ -23,7 +23,8 @@ from rag.answer.export import export
 from rag.answer.lookup import lookup, verify_claim
 from rag.answer.pipeline import Pipeline
 from rag.answer.records import Answer, AnswerMode, Delta, Turn
-from rag.index.ingest import ingest, remove
+from rag.index.drive import ingest_uri as ingest
+from rag.index.drive import remove_uri as remove
 from rag.retrieve.hybrid import Filters
 from ui import render
 from ui.library import LIST_LIMIT, check_uploads
@@ -38,9 +39,9 @@ log = logging.getLogger("litrag.ui")
 class Actions:
     """The events of one served app, over one index."""
 
-    def __init__(self, pipeline: Pipeline, folder: Path, max_upload_mb: float) -> None:
+    def __init__(self, pipeline: Pipeline, folder: str | Path, max_upload_mb: float) -> None:
         self.pipeline = pipeline
-        self.folder = folder
+        self.folder = str(folder)  # a directory or a Milvus URI
         self.max_upload_mb = max_upload_mb
         # Gradio copies a download into its own cache when the event returns, so an export file
         # is needed only briefly: the folder is private (0700), file names never carry the query,

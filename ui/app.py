@@ -38,7 +38,7 @@ INTRO = (
 
 
 def build_app(
-    pipeline: Pipeline, settings: Settings, folder: Path, max_upload_mb: float = MAX_UPLOAD_MB
+    pipeline: Pipeline, settings: Settings, folder: str | Path, max_upload_mb: float = MAX_UPLOAD_MB
 ) -> gr.Blocks:
     """The app over the index in ``folder`` (queue configured; launch it with :func:`launch`)."""
     actions = Actions(pipeline, folder, max_upload_mb)
@@ -176,7 +176,7 @@ def launch(
 
 
 def serve(
-    folder: Path,
+    folder: str | Path,
     settings: Settings,
     host: str = "127.0.0.1",
     port: int = 7860,

@@ -172,9 +172,8 @@ def verify_claim(pipeline: Pipeline, claim: str, paper: str) -> Verification:
     ids = store.resolve(paper)
     if not ids:
         raise QuestionError(f"no indexed paper has the id {paper!r} (a doc id, PMID, PMCID or DOI)")
-    rows = store.rows_where("c.doc_id = ?", [ids[0]])
-    chunks = store.chunks([int(r) for r in rows])
-    hits = [Hit(rank=i, score=0.0, chunk=ch) for i, ch in enumerate(chunks.values(), start=1)]
+    chunks = store.document_chunks(ids[0])
+    hits = [Hit(rank=i, score=0.0, chunk=ch) for i, ch in enumerate(chunks, start=1)]
     sources = [to_source(h.rank, h) for h in hits]
     parts = [c, *(p for p in clauses(c) if p != c.strip(" ,.;"))]
     table = pipeline.verifier.verify(parts, [s.passage for s in sources])

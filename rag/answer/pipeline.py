@@ -60,9 +60,9 @@ class Pipeline:
         self.verifier = make_verifier(retriever.embedder, settings)
 
     @classmethod
-    def open(cls, folder: Path, settings: Settings) -> Pipeline:
-        """A pipeline over the index in ``folder``."""
-        return cls(open_retriever(folder, settings), settings)
+    def open(cls, uri: str | Path, settings: Settings) -> Pipeline:
+        """A pipeline over the index ``uri`` names (a directory or a Milvus URI)."""
+        return cls(open_retriever(str(uri), settings), settings)
 
     @property
     def model_name(self) -> str:

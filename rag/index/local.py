@@ -249,6 +249,18 @@ class Index:
         self._sparse = self._build_sparse()
         self._sparse.save(self.folder / "bm25", generation)
 
+    def stats(self) -> dict[str, object]:
+        """``rag stats``: sizes, build settings and the fingerprint."""
+        docs, chunks = self.store.counts()
+        return {
+            "documents": docs, "chunks": chunks, "index_kind": self.settings.index.kind,
+            "vectors": int(self.dense.ntotal), "generation": self.store.generation,
+            "documents_without_passages": self.store.documents_without_chunks(),
+            "fingerprint": self.manifest.fingerprint, **asdict(self.manifest),
+            "bytes": sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()),
+            "backend": "local",
+        }  # fmt: skip
+
 
 class WriteLock:
     """An exclusive lock on an index directory, held while one process writes to it."""

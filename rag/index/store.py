@@ -271,6 +271,30 @@ class Store:
         found = self.db.execute(f"SELECT row, vector FROM chunks WHERE row IN ({marks})", rows)
         return {r: np.frombuffer(v, dtype=np.float16).astype(np.float32) for r, v in found}
 
+    def document_chunks(self, doc_id: str) -> list[StoredChunk]:
+        """A document's chunks in order."""
+        rows = self.db.execute("SELECT row FROM chunks WHERE doc_id = ? ORDER BY ordinal", [doc_id])
+        wanted = [r for (r,) in rows]
+        found = self.chunks(wanted)
+        return [found[r] for r in wanted if r in found]
+
+    def export(self, dim: int) -> Iterator[tuple[Document, list[Chunk], np.ndarray]]:
+        """Every document with its chunks and their (float32) vectors, for ``rag index copy``."""
+        ids = [r for (r,) in self.db.execute("SELECT id FROM documents ORDER BY rowid")]
+        for doc_id in ids:
+            doc = self.document(doc_id)
+            found = self.db.execute(
+                'SELECT ordinal, section, section_index, text, start, "end", page_start, page_end, '
+                "vector FROM chunks WHERE doc_id = ? ORDER BY ordinal",
+                [doc_id],
+            ).fetchall()
+            if doc is None:
+                continue
+            chunks = [Chunk(doc_id, r[0], doc.title, *r[1:8]) for r in found]
+            data = b"".join(r[8] for r in found)
+            vectors = np.frombuffer(data, dtype=np.float16).reshape(len(found), dim)
+            yield doc, chunks, vectors.astype(np.float32)
+
     def resolve(self, key: str) -> list[str]:
         """Ids of documents that ``key`` names: an id, or a bare PMID, PMCID or DOI."""
         key = key.strip()

@@ -1,5 +1,8 @@
 """Question -> ranked hits: dense (FAISS) + BM25, fused with reciprocal-rank fusion.
 
+On a Milvus index (``rag.index.milvus``) Milvus fuses the two itself (``hybrid_search`` with its
+RRF ranker, on passages); the passages are then grouped by document here as below.
+
 Fusion works on documents: each retriever's chunk ranking becomes a document ranking (a
 document ranks where its best chunk does), the two are fused with weighted RRF, and each
 document is shown by its best passages. This keeps one long paper with many matching chunks from
@@ -19,44 +22,15 @@ import numpy as np
 
 from base.errors import IndexProblem
 from base.settings import RetrievalSettings, Settings
+from rag.index.backend import Filters, SearchIndex, open_index
 from rag.index.dense import search_one
 from rag.index.embeddings import Embedder, load_embedder
 from rag.index.local import Index
 from rag.index.store import StoredChunk
 
+__all__ = ["Filters", "Hit", "Mode", "Retrieval", "Retriever", "open_retriever"]
+
 Mode = Literal["hybrid", "dense", "sparse"]
-
-
-@dataclass(frozen=True, slots=True)
-class Filters:
-    """Restrict a search to some documents or sections. Empty fields do not restrict."""
-
-    year_min: int | None = None
-    year_max: int | None = None
-    journal: str | None = None  # case-insensitive substring of the journal name
-    pmids: tuple[str, ...] = ()
-    sections: tuple[str, ...] = ()  # case-insensitive prefixes of section headings
-
-    def sql(self) -> tuple[str, list[object]] | None:
-        """A WHERE clause over chunks ``c`` and documents ``d``, or None when nothing is set."""
-        clauses: list[str] = []
-        params: list[object] = []
-        if self.year_min is not None:
-            clauses.append("d.year >= ?")
-            params.append(self.year_min)
-        if self.year_max is not None:
-            clauses.append("d.year <= ?")
-            params.append(self.year_max)
-        if self.journal:
-            clauses.append("d.journal LIKE ?")
-            params.append(f"%{self.journal}%")
-        if self.pmids:
-            clauses.append(f"d.pmid IN ({','.join('?' * len(self.pmids))})")
-            params += list(self.pmids)
-        if self.sections:
-            clauses.append("(" + " OR ".join("c.section LIKE ?" for _ in self.sections) + ")")
-            params += [f"{s}%" for s in self.sections]
-        return (" AND ".join(clauses), params) if clauses else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +72,9 @@ class _Candidate:
 
 
 class Retriever:
-    """Hybrid search over an open :class:`Index` with a loaded :class:`Embedder`."""
+    """Hybrid search over an open index (local or Milvus) with a loaded :class:`Embedder`."""
 
-    def __init__(self, index: Index, embedder: Embedder, settings: RetrievalSettings) -> None:
+    def __init__(self, index: SearchIndex, embedder: Embedder, settings: RetrievalSettings) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
@@ -127,15 +101,18 @@ class Retriever:
         The question's vector comes back with the hits, so that the answer step reuses it.
         """
         k = k or self.settings.k
+        n = max(self.settings.candidates, k)
+        if not isinstance(self.index, Index):
+            return self._served(query, k, n, filters, mode)
+        local = self.index
         where = filters.sql() if filters else None
-        allowed = self.index.store.rows_where(*where) if where else None
+        allowed = local.store.rows_where(*where) if where else None
         if allowed is not None and not len(allowed):
             return Retrieval(query, ())
-        n = max(self.settings.candidates, k)
         query_vector = self.embedder.embed_query(query)[0] if mode != "sparse" else None
-        dense = self._dense(query_vector, n, allowed) if query_vector is not None else []
-        sparse = self.index.sparse.search(query, n, allowed) if mode != "dense" else []
-        chunks = self.index.store.chunks(list({r for r, _ in dense + sparse}))
+        dense = self._dense(local, query_vector, n, allowed) if query_vector is not None else []
+        sparse = local.sparse.search(query, n, allowed) if mode != "dense" else []
+        chunks = local.store.chunks(list({r for r, _ in dense + sparse}))
         candidates = self._documents(dense, sparse, chunks)
         ranked = sorted(candidates.items(), key=lambda kv: -self._fused(kv[1]))
         hits = self._hits(ranked, chunks, k)
@@ -143,10 +120,36 @@ class Retriever:
             hits = self._mmr(hits, query_vector, k)
         return Retrieval(query, tuple(hits), query_vector)
 
+    def _served(self, query: str, k: int, n: int, filters: Filters | None, mode: Mode) -> Retrieval:
+        """Search an index that fuses itself (Milvus): passages grouped by document, each
+        document where its best passage ranks, ``dense_score`` its best cosine to the query."""
+        from rag.index.milvus import MilvusIndex
+
+        assert isinstance(self.index, MilvusIndex)  # the one other backend there is
+        vector = self.embedder.embed_query(query)[0] if mode != "sparse" else None
+        found = self.index.search(query if mode != "dense" else "", vector, n, filters,
+                                  self.settings.rrf_k)  # fmt: skip
+        by_doc: dict[str, list[tuple[StoredChunk, float, float | None]]] = {}
+        for item in found:
+            by_doc.setdefault(item[0].doc_id, []).append(item)
+        hits: list[Hit] = []
+        for passages in by_doc.values():
+            cosines = [c for _, _, c in passages if c is not None]
+            best = max(cosines) if cosines else None
+            score = passages[0][1]
+            for chunk, _, _ in passages[: self.settings.per_document]:
+                hits.append(Hit(rank=len(hits) + 1, score=score, chunk=chunk, dense_score=best,
+                                sparse_score=score if mode == "sparse" else None))  # fmt: skip
+        hits = hits[:k]
+        if self.settings.mmr_lambda is not None and vector is not None:
+            hits = self._mmr(hits, vector, k)
+        return Retrieval(query, tuple(hits), vector)
+
+    @staticmethod
     def _dense(
-        self, vector: np.ndarray, n: int, allowed: np.ndarray | None
+        index: Index, vector: np.ndarray, n: int, allowed: np.ndarray | None
     ) -> list[tuple[int, float]]:
-        dense = self.index.dense
+        dense = index.dense
         if not dense.ntotal:
             return []
         params = None
@@ -223,13 +226,14 @@ class Retriever:
         return chosen
 
 
-def open_retriever(folder: Path, settings: Settings) -> Retriever:
-    """A :class:`Retriever` over the index in ``folder``, checked against ``settings``."""
-    index = Index.open(folder, settings)
+def open_retriever(uri: str | Path, settings: Settings) -> Retriever:
+    """A :class:`Retriever` over the index ``uri`` names (a directory or a Milvus URI),
+    checked against ``settings``."""
+    index = open_index(uri, settings)
     embedder = load_embedder(settings.embedding)
     if embedder.dimension != index.manifest.dimension:
         raise IndexProblem(
-            f"the index at {folder} holds {index.manifest.dimension}-d vectors but "
+            f"the index at {uri} holds {index.manifest.dimension}-d vectors but "
             f"{embedder.name} makes {embedder.dimension}-d ones"
         )
     return Retriever(index, embedder, settings.retrieval)
