@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import openvino as ov
 import torch
+from torch.jit._trace import TracerWarning
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def find_or_convert(
     with torch.no_grad(), warnings.catch_warnings():
         # The tracer warns that two branches in transformers 5.23's masking and SDPA code become
         # constants; both depend only on an attention mask being given, which it always is here.
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        warnings.simplefilter("ignore", TracerWarning)
         warnings.simplefilter("ignore", FutureWarning)
         converted = ov.convert_model(transformer, example_input=example)
     problems = []
