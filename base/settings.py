@@ -73,6 +73,15 @@ class EmbeddingSettings(_Section):
         "fp32 >= 0.998), float32 elsewhere.",
     )
     batch_size: int = Field(64, ge=1, description="Passages per forward pass.")
+    runtime: Literal["openvino", "torch"] = Field(
+        "openvino",
+        description="openvino = the model's transformer compiled by OpenVINO (converted once, "
+        "cached beside the model or in ~/.cache/litrag/openvino; falls back to torch with a "
+        "logged reason when it cannot load); torch = sentence-transformers.",
+    )
+    threads: int = Field(
+        0, ge=0, description="CPU threads OpenVINO computes with; 0 = one per available core."
+    )
 
 
 class IndexSettings(_Section):

@@ -170,15 +170,9 @@ def encode(embedder: Embedder, texts: Sequence[str]) -> list[Encoded]:
     """Sentence vectors and word vectors of ``texts`` from one forward pass."""
     if not texts:
         return []
-    model = embedder.model
+    outputs = embedder.embed_tokens(texts)
     with embedder.lock:  # the tokenizer's settings are shared state (see Embedder.lock)
-        outputs = model.encode_document(
-            list(texts),
-            batch_size=embedder.batch_size,
-            output_value=None,
-            normalize_embeddings=True,
-        )
-        tokens = model.tokenizer(
+        tokens = embedder.model.tokenizer(
             list(texts),
             return_offsets_mapping=True,
             truncation=True,
@@ -186,9 +180,8 @@ def encode(embedder: Embedder, texts: Sequence[str]) -> list[Encoded]:
             verbose=False,
         )
     encoded = []
-    for i, (text, out) in enumerate(zip(texts, outputs, strict=True)):
-        length = int(out["attention_mask"].sum())  # batches come back padded
-        pieces = out["token_embeddings"][:length].float().numpy()
+    for i, (text, (vector, pieces)) in enumerate(zip(texts, outputs, strict=True)):
+        length = len(pieces)
         offsets = tokens["offset_mapping"][i]
         if len(offsets) != length:
             raise ValueError(f"the tokenizer and the model disagree on {text[:60]!r}")
@@ -202,7 +195,6 @@ def encode(embedder: Embedder, texts: Sequence[str]) -> list[Encoded]:
                 sums[owner[a]] += vec
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         word_vectors = sums / np.maximum(norms, 1e-9)
-        vector = out["sentence_embedding"].float().numpy()
         encoded.append(Encoded(vector, tuple(text[a:b].lower() for a, b in spans), word_vectors))
     return encoded
 

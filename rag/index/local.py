@@ -1,6 +1,7 @@
 """An index is a directory::
 
-    DIR/manifest.json   format version, embedding model, dimension, chunking: the fingerprint
+    DIR/manifest.json   format version, embedding model, dimension, chunking: the fingerprint;
+                        and the embedding runtime and precision the vectors were made with
     DIR/store.sqlite    documents, chunks (row = FAISS id), vectors (float16)   -- the truth
     DIR/dense.faiss     FAISS index of the chunk vectors (flat, HNSW or IVF-PQ)
     DIR/dense.json      the store generation dense.faiss was built from
@@ -27,7 +28,7 @@ from base.errors import IndexProblem
 from base.settings import Settings
 from corpus.model import Document
 from rag.index.dense import MIN_PQ_TRAIN, make_index, set_search_depth
-from rag.index.embeddings import DEFAULT_MODEL_NAME
+from rag.index.embeddings import DEFAULT_MODEL_NAME, cpu_has_bf16, load_embedder
 from rag.index.sparse import Sparse
 from rag.index.store import Store
 from rag.index.writes import Batch
@@ -37,6 +38,15 @@ FORMAT_VERSION = 1
 # index is rebuilt rather than mixed with new. 2 (2026-12): identical files merge into one
 # document (corpus.dedup); every document has a passage (rag.index.chunking.stand_in).
 READER_VERSION = 2
+# Vectors from another runtime or precision (OpenVINO bf16 against torch fp32, say) may be mixed
+# with or searched against an index's only when they agree with its stored ones this closely on
+# the first AGREEMENT_SAMPLE chunks (measured 2026-11-22: OpenVINO bf16 against torch bf16 and
+# fp32, cosine >= 0.9999 on 128 PubMedQA abstracts).
+AGREEMENT_COSINE = 0.99
+AGREEMENT_SAMPLE = 8
+# Fields that say how the vectors were computed, not what they mean: outside the fingerprint,
+# checked by vector agreement instead. Manifests written before 2026-11-22 lack them (torch).
+_RUNTIME_FIELDS = ("embedding_runtime", "embedding_precision")
 
 
 @dataclass(frozen=True)
@@ -50,15 +60,24 @@ class Manifest:
     chunk_max_tokens: int
     chunk_overlap_tokens: int
     reader_version: int
+    embedding_runtime: str = "torch"
+    embedding_precision: str = ""  # "" = not recorded
+
+    @property
+    def contents(self) -> dict[str, object]:
+        """The fields that change what the index holds (all but the runtime fields)."""
+        return {k: v for k, v in asdict(self).items() if k not in _RUNTIME_FIELDS}
 
     @property
     def fingerprint(self) -> str:
-        """A short hash of the manifest."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+        """A short hash of the manifest's contents fields."""
+        return hashlib.sha256(json.dumps(self.contents, sort_keys=True).encode()).hexdigest()[:16]
 
     @classmethod
-    def for_settings(cls, settings: Settings, dimension: int) -> Manifest:
-        """The manifest an index built with ``settings`` has."""
+    def for_settings(
+        cls, settings: Settings, dimension: int, runtime: str = "", precision: str = ""
+    ) -> Manifest:
+        """The manifest an index built with ``settings`` (by that runtime) has."""
         return cls(
             format_version=FORMAT_VERSION,
             embedding_model=settings.embedding.model or DEFAULT_MODEL_NAME,
@@ -67,7 +86,15 @@ class Manifest:
             chunk_max_tokens=settings.chunking.max_tokens,
             chunk_overlap_tokens=settings.chunking.overlap_tokens,
             reader_version=READER_VERSION,
+            embedding_runtime=runtime or settings.embedding.runtime,
+            embedding_precision=precision or expected_precision(settings),
         )
+
+
+def expected_precision(settings: Settings) -> str:
+    """The precision the embedder loaded for ``settings`` computes in (without loading it)."""
+    dtype = settings.embedding.dtype
+    return "bfloat16" if dtype == "bfloat16" or (dtype == "auto" and cpu_has_bf16()) else "float32"
 
 
 def read_manifest(folder: Path) -> Manifest:
@@ -86,12 +113,15 @@ def read_manifest(folder: Path) -> Manifest:
 
 
 def check_manifest(found: Manifest, wanted: Manifest, folder: Path) -> None:
-    """Refuse to use an index built differently from what the settings ask for."""
-    if found == wanted:
+    """Refuse to use an index built differently from what the settings ask for.
+
+    The runtime fields are left to :func:`check_agreement`.
+    """
+    if found.contents == wanted.contents:
         return
     diffs = [
         f"{name}: index has {getattr(found, name)!r}, settings give {getattr(wanted, name)!r}"
-        for name in Manifest.__dataclass_fields__
+        for name in found.contents
         if getattr(found, name) != getattr(wanted, name)
     ]
     if (
@@ -107,6 +137,32 @@ def check_manifest(found: Manifest, wanted: Manifest, folder: Path) -> None:
         f"the index at {folder} was built with other settings ({'; '.join(diffs)}); "
         "use matching settings or ingest into a new --index directory"
     )
+
+
+def check_agreement(found: Manifest, settings: Settings, store: Store, folder: Path) -> None:
+    """Refuse to embed for an index whose vectors another runtime or precision made, unless the
+    embedder's vectors agree with the stored ones (cosine >= AGREEMENT_COSINE) on a fixed sample.
+    """
+    recorded = (found.embedding_runtime, found.embedding_precision)
+    if recorded == (settings.embedding.runtime, expected_precision(settings)):
+        return
+    embedder = load_embedder(settings.embedding)
+    if recorded == (embedder.runtime, embedder.precision):
+        return  # the settings asked for OpenVINO but it fell back to the torch that built it
+    texts, stored = store.sample(AGREEMENT_SAMPLE, found.dimension)
+    if not texts:
+        return
+    mine = embedder.embed_documents(texts)
+    norms = np.linalg.norm(stored, axis=1) * np.linalg.norm(mine, axis=1)
+    cosine = float(np.min((stored * mine).sum(axis=1) / np.maximum(norms, 1e-12)))
+    if cosine < AGREEMENT_COSINE:
+        raise IndexProblem(
+            f"the index at {folder} was embedded by {found.embedding_runtime} "
+            f"{found.embedding_precision or '(precision not recorded)'} and embedding.runtime "
+            f"{embedder.runtime} {embedder.precision} disagrees with it (cosine {cosine:.3f} < "
+            f"{AGREEMENT_COSINE} on its first {len(texts)} chunks); set embedding.runtime = "
+            f'"{found.embedding_runtime}" or ingest into a new --index directory'
+        )
 
 
 class Index:
@@ -125,14 +181,23 @@ class Index:
     @classmethod
     def open(cls, folder: Path, settings: Settings, dimension: int | None = None) -> Index:
         """Open the index in ``folder``; with ``dimension``, create it when missing."""
-        wanted = Manifest.for_settings(settings, dimension or 0)
         if dimension is not None and not (folder / "manifest.json").exists():
+            embedder = load_embedder(settings.embedding)  # loaded already by the writer
+            wanted = Manifest.for_settings(
+                settings, dimension, embedder.runtime, embedder.precision
+            )
             folder.mkdir(parents=True, exist_ok=True)
             text = json.dumps({**asdict(wanted), "fingerprint": wanted.fingerprint}, indent=2)
             _write_atomic(folder / "manifest.json", text.encode())
         found = read_manifest(folder)
         check_manifest(found, Manifest.for_settings(settings, dimension or found.dimension), folder)
-        return cls(folder, settings, found)
+        index = cls(folder, settings, found)
+        try:
+            check_agreement(found, settings, index.store, folder)
+        except IndexProblem:
+            index.close()
+            raise
+        return index
 
     def close(self) -> None:
         """Close the store."""

@@ -217,6 +217,14 @@ class Store:
         pairs = self.db.execute("SELECT row, embed_text FROM chunks ORDER BY row").fetchall()
         return np.array([r for r, _ in pairs], dtype=np.int64), [t for _, t in pairs]
 
+    def sample(self, n: int, dim: int) -> tuple[list[str], np.ndarray]:
+        """The embedded texts and stored vectors of the first ``n`` chunks (a fixed sample)."""
+        found = self.db.execute(
+            "SELECT embed_text, vector FROM chunks ORDER BY row LIMIT ?", (n,)
+        ).fetchall()
+        vectors = [np.frombuffer(v, dtype=np.float16).astype(np.float32) for _, v in found]
+        return [t for t, _ in found], np.vstack(vectors) if vectors else np.zeros((0, dim))
+
     def chunks(self, rows: Sequence[int]) -> dict[int, StoredChunk]:
         """The stored chunks with these rows (missing rows are left out)."""
         marks = ",".join("?" * len(rows))

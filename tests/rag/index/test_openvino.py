@@ -1,0 +1,123 @@
+"""Integration: the OpenVINO runtime of the embedder, its IR cache, and the manifest's agreement
+check between runtimes (real model, real OpenVINO, real index on disk)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sentence_transformers import SentenceTransformer
+
+from base.errors import IndexProblem
+from base.settings import EmbeddingSettings, Settings
+from rag.index.embeddings import Embedder, default_model_path, load_embedder
+from rag.index.ingest import ingest
+from rag.index.local import AGREEMENT_SAMPLE, Index, read_manifest
+
+pytestmark = pytest.mark.integration
+
+
+def abstracts(shared: Path, n: int) -> list[str]:
+    """The first ``n`` PubMedQA abstracts."""
+    lines = (shared / "corpus/pubmedqa/pqal_contexts.jsonl").read_text().splitlines()[:n]
+    return [json.loads(line)["text"] for line in lines]
+
+
+def test_openvino_agrees_with_sentence_transformers(shared: Path) -> None:
+    texts = abstracts(shared, 48)  # up to 256 tokens each: truncation is exercised too
+    embedder = load_embedder(EmbeddingSettings(runtime="openvino"))
+    assert embedder.runtime == "openvino"
+    reference = SentenceTransformer(str(default_model_path()), device="cpu")
+    for mine, theirs in [
+        (embedder.embed_documents(texts), reference.encode_document(texts)),
+        (embedder.embed_queries(texts[:8]), reference.encode_query(texts[:8])),
+    ]:
+        theirs = theirs / np.linalg.norm(theirs, axis=1, keepdims=True)
+        assert float(np.min((mine * theirs).sum(axis=1))) >= 0.995
+
+
+def test_token_vectors_match_the_sentence_vector(shared: Path) -> None:
+    # The verifier reads word vectors; with mean pooling their mean is the sentence vector.
+    embedder = load_embedder(EmbeddingSettings(runtime="openvino"))
+    text = abstracts(shared, 1)[0][:300]
+    ((vector, tokens),) = embedder.embed_tokens([text])
+    assert len(tokens) == len(embedder.model.tokenizer(text)["input_ids"])
+    mean = tokens.mean(axis=0)
+    assert np.allclose(mean / np.linalg.norm(mean), vector, atol=1e-5)
+
+
+def test_the_converted_model_is_cached(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    model = tmp_path / "model"  # the packaged model behind links, in a writable folder
+    model.mkdir()
+    for path in default_model_path().iterdir():
+        if path.name != "litrag-openvino":
+            (model / path.name).symlink_to(path)
+    settings = EmbeddingSettings(model=str(model), runtime="openvino")
+    with caplog.at_level(logging.INFO, logger="rag.index.openvino"):
+        first = Embedder(settings)
+        assert "converting" in caplog.text
+        caplog.clear()
+        second = Embedder(settings)
+        assert "converting" not in caplog.text
+    assert first.compiled.ir == second.compiled.ir
+    assert first.compiled.ir.parent.parent == model / "litrag-openvino"
+    assert sorted(p.name for p in first.compiled.ir.parent.iterdir()) == ["model.bin", "model.xml"]
+
+
+@pytest.fixture(scope="module")
+def torch_index(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of 12 PubMedQA abstracts embedded by torch in float32."""
+    lines = (shared / "corpus/pubmedqa/pqal_contexts.jsonl").read_text().splitlines()[:12]
+    sample = tmp_path_factory.mktemp("sample") / "sample.jsonl"
+    sample.write_text("\n".join(lines) + "\n")
+    folder = tmp_path_factory.mktemp("torch_index")
+    ingest([sample], folder, torch_settings())
+    return folder
+
+
+def torch_settings() -> Settings:
+    return Settings(embedding=EmbeddingSettings(runtime="torch", dtype="float32"))
+
+
+def test_the_manifest_records_runtime_and_precision(torch_index: Path) -> None:
+    manifest = read_manifest(torch_index)
+    assert (manifest.embedding_runtime, manifest.embedding_precision) == ("torch", "float32")
+
+
+def test_a_torch_index_opens_under_openvino(torch_index: Path, tmp_path: Path) -> None:
+    Index.open(torch_index, Settings()).close()  # runtime openvino: the agreement check passes
+    # An index from before the runtime fields (like /tmp/shared_index) reads as torch.
+    old = tmp_path / "old"
+    copy_index(torch_index, old)
+    data = json.loads((old / "manifest.json").read_text())
+    del data["embedding_runtime"], data["embedding_precision"]
+    (old / "manifest.json").write_text(json.dumps(data))
+    assert read_manifest(old).embedding_runtime == "torch"
+    Index.open(old, Settings()).close()
+
+
+def test_disagreeing_vectors_are_refused(torch_index: Path, tmp_path: Path) -> None:
+    planted = tmp_path / "planted"
+    copy_index(torch_index, planted)
+    rng = np.random.default_rng(0)
+    with sqlite3.connect(planted / "store.sqlite") as db:
+        rows = [r for (r,) in db.execute("SELECT row FROM chunks ORDER BY row LIMIT 8")]
+        assert len(rows) == AGREEMENT_SAMPLE
+        for row in rows:
+            vector = rng.standard_normal(384).astype(np.float16)
+            db.execute("UPDATE chunks SET vector = ? WHERE row = ?", (vector.tobytes(), row))
+    with pytest.raises(IndexProblem, match=r"disagrees with it \(cosine .* first 8 chunks\)"):
+        Index.open(planted, Settings())
+    Index.open(planted, torch_settings()).close()  # its own runtime: no check
+
+
+def copy_index(source: Path, target: Path) -> None:
+    """A copy of the index files (not the lock)."""
+    target.mkdir()
+    for path in source.iterdir():
+        if path.is_file() and path.name != ".lock":
+            (target / path.name).write_bytes(path.read_bytes())
