@@ -1,8 +1,7 @@
-"""Ingest into a backend that is not a local directory (Milvus), through the write seam.
+"""Ingest into and remove from the index a URI names: a local directory or a Milvus collection.
 
-A stand-in until ``rag.index.ingest`` writes through :func:`rag.index.backend.open_index` (the
-ingest branch): it reuses that module's merge rules (``_sort_batch``) and hands each batch to
-``index.write`` as a :class:`rag.index.writes.Batch`, then calls ``index.finish``.
+Both go through the same streaming ingest (:func:`rag.index.ingest.ingest_into`) and the write
+seam (``matches`` / ``write`` / ``finish``); only the opening differs.
 """
 
 from __future__ import annotations
@@ -12,53 +11,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from base.settings import Settings
-from corpus import read_many
 from rag.index.backend import is_local, open_index
-from rag.index.chunking import Chunker
 from rag.index.embeddings import load_embedder
-from rag.index.ingest import (
-    BATCH_DOCUMENTS,
-    IngestReport,
-    Progress,
-    _sort_batch,
-    embed_passages,
-    ingest,
-    remove,
-)
-from rag.index.writes import Batch
+from rag.index.ingest import IngestReport, Progress, ingest, ingest_into, remove
 
 
 def ingest_uri(
-    paths: Sequence[Path],
-    uri: str | Path,
-    settings: Settings,
-    progress: Progress | None = None,
-    batch_documents: int = BATCH_DOCUMENTS,
+    paths: Sequence[Path], uri: str | Path, settings: Settings, progress: Progress | None = None
 ) -> IngestReport:
     """Add the documents under ``paths`` to the index ``uri`` names (created if missing)."""
     if is_local(uri):
         return ingest(paths, Path(uri), settings, progress)
     started = time.perf_counter()
     embedder = load_embedder(settings.embedding)
-    docs, errors = read_many(paths, settings.corpus)
-    report = IngestReport(errors=errors)
     index = open_index(str(uri), settings, dimension=embedder.dimension)
-    chunker = Chunker(settings.chunking, embedder.count_tokens)
     try:
-        for start in range(0, len(docs), batch_documents):
-            part = docs[start : start + batch_documents]
-            # _sort_batch reads index.store.matches, which every backend's records have.
-            fresh, replace, relabel = _sort_batch(part, index, report)  # type: ignore[arg-type]
-            chunks = [tuple(chunker.chunk([doc])) for doc in fresh.values()]
-            texts = [c.embed_text for group in chunks for c in group]
-            vectors = embed_passages(index, texts)  # type: ignore[arg-type]
-            index.write(Batch(tuple(relabel), tuple(replace), tuple(fresh.values()),
-                              tuple(chunks), vectors))  # fmt: skip
-            report.documents += len(fresh)
-            report.chunks += len(texts)
-            if progress:
-                progress(min(start + batch_documents, len(docs)), len(docs))
-        index.finish()
+        report = ingest_into(index, paths, settings, embedder, progress)
     finally:
         index.close()
     report.seconds = time.perf_counter() - started

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from base.settings import Settings  # noqa: E402
-from rag.index import milvus  # noqa: E402
+from rag.index import ingest, milvus  # noqa: E402
 from rag.index.drive import ingest_uri  # noqa: E402
 
 
@@ -37,7 +37,8 @@ def main() -> None:
         insert(self, name, rows)
 
     milvus.MilvusIndex._insert = insert_or_die  # type: ignore[method-assign]
-    report = ingest_uri([Path(f) for f in files], uri, Settings(), batch_documents=4)
+    ingest.BATCH_DOCUMENTS = 4
+    report = ingest_uri([Path(f) for f in files], uri, Settings())
     print(json.dumps({"documents": report.documents, "skipped": report.skipped}))
 
 
