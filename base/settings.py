@@ -145,6 +145,13 @@ class GenerationSettings(_Section):
     context_tokens: int = Field(
         4096, ge=256, le=131072, description="llama.cpp context: prompt plus reply, in tokens."
     )
+    parallel: int = Field(
+        8,
+        ge=1,
+        le=64,
+        description="Replies llama.cpp decodes at once, in one batch (the web app's concurrent "
+        "chats); each slot holds 1,536 tokens of KV cache. 1 = one reply at a time.",
+    )
     score_engine: Literal["transformers", "llama.cpp"] = Field(
         "transformers",
         description="What scores fixed replies for a GGUF file under llama.cpp (PubMedQA labels, "

@@ -26,10 +26,15 @@ import numpy as np
 from base.errors import GenerationError
 from base.settings import GenerationSettings
 from rag.answer.engines.default import Messages
+from rag.answer.engines.llamabatch import Batcher
 from rag.answer.engines.quantize import fast_copy
 from rag.answer.engines.transformers import LocalModel
 
 log = logging.getLogger(__name__)
+
+# Tokens of prompt and reply per batched slot: the default answer prompt is ~600-700 tokens
+# and its reply at most max_new_tokens (200); a longer prompt runs in the model's own context.
+SLOT_TOKENS = 1536
 
 
 class EngineUnavailable(Exception):
@@ -80,6 +85,7 @@ class LlamaModel:
         self.last_evaluated = 0  # tokens the last evaluation ran (the rest came from the cache)
         self.lock = threading.Lock()  # one context: one sequence at a time
         self._scorer: LocalModel | None = None
+        self._batcher: Batcher | None = None
         self._scorer_lock = threading.Lock()
 
     def _piece(self, token: int) -> str:
@@ -111,21 +117,43 @@ class LlamaModel:
         """How many tokens ``text`` is, without special tokens."""
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def batcher(self) -> Batcher | None:
+        """The shared context that decodes ``parallel`` replies at once (None for 1)."""
+        if self.settings.parallel < 2:
+            return None
+        with self._scorer_lock:
+            if self._batcher is None:
+                self._batcher = Batcher(self, self.settings.parallel, SLOT_TOKENS)
+            return self._batcher
+
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
-        """Decode token by token and yield each new piece of text as it is made."""
+        """Decode token by token and yield each new piece of text as it is made.
+
+        Through the batcher when ``parallel`` > 1 and the prompt fits a slot; otherwise in this
+        context, one reply at a time.
+        """
+        prompt = self.prompt_ids(messages)
+        batcher = self.batcher()
+        if batcher is not None and len(prompt) < SLOT_TOKENS:
+            yield from self._text(batcher.stream(prompt, max_tokens))
+            return
+        with self.lock:
+            yield from self._text(self._reply_tokens(prompt, max_tokens))
+
+    def _text(self, tokens: Iterator[int]) -> Iterator[str]:
+        """The text of ``tokens`` piece by piece, each piece once its characters are whole."""
         new: list[int] = []
         shown = 0
-        with self.lock:
-            try:
-                for token in self._reply_tokens(self.prompt_ids(messages), max_tokens):
-                    new.append(token)
-                    text = self.decode(new)
-                    # A piece ending in U+FFFD waits for the rest of its multi-byte character.
-                    if len(text) > shown and not text.endswith("\ufffd"):
-                        yield text[shown:]
-                        shown = len(text)
-            except (RuntimeError, ValueError) as exc:
-                raise GenerationError(f"{self.name} failed while generating: {exc}") from exc
+        try:
+            for token in tokens:
+                new.append(token)
+                text = self.decode(new)
+                # A piece ending in U+FFFD waits for the rest of its multi-byte character.
+                if len(text) > shown and not text.endswith("\ufffd"):
+                    yield text[shown:]
+                    shown = len(text)
+        except (RuntimeError, ValueError) as exc:
+            raise GenerationError(f"{self.name} failed while generating: {exc}") from exc
         text = self.decode(new)
         if len(text) > shown:
             yield text[shown:]

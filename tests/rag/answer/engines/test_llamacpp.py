@@ -106,14 +106,25 @@ def test_multi_token_options_score_their_continuation(llama: LlamaModel) -> None
     assert own.option_scores(messages, ["yes"]) == [yes]  # the rollback left the prompt intact
 
 
+SOURCE = Source(n=1, doc_id="pmid:1", title="MDM2 and hyperprogression", section="",
+                passage="MDM2 amplification was seen in patients with hyperprogressive "
+                "disease after immune checkpoint inhibitors. " * 8, score=1.0)  # fmt: skip
+FIRST = answer_messages("Is MDM2 amplification linked to hyperprogression?", [SOURCE])
+FOLLOW = answer_messages("Which therapy was involved?", [SOURCE])
+
+
 def test_follow_up_reuses_the_cached_prefix(llama: LlamaModel) -> None:
-    source = Source(n=1, doc_id="pmid:1", title="MDM2 and hyperprogression", section="",
-                    passage="MDM2 amplification was seen in patients with hyperprogressive "
-                    "disease after immune checkpoint inhibitors. " * 8, score=1.0)  # fmt: skip
-    first = answer_messages("Is MDM2 amplification linked to hyperprogression?", [source])
-    follow = answer_messages("Which therapy was involved?", [source])
-    "".join(llama.stream(first, 10))
-    ids = llama.prompt_ids(follow)
+    batcher = llama.batcher()
+    assert batcher is not None  # parallel = 8 by default: replies go through the batcher
+    "".join(llama.stream(FIRST, 10))
+    "".join(llama.stream(FOLLOW, 10))
+    assert batcher.last_reused > len(llama.prompt_ids(FOLLOW)) * 0.8
+
+
+def test_follow_up_reuses_the_cached_prefix_in_the_own_context(llama: LlamaModel) -> None:
+    llama = LlamaModel(GenerationSettings(parallel=1), llama.source, "own")
+    "".join(llama.stream(FIRST, 10))
+    ids = llama.prompt_ids(FOLLOW)
     warm = llama.feed(ids)
     assert llama.last_evaluated < len(ids) // 5  # only the new question was evaluated
     llama.forget()
