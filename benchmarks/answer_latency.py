@@ -1,21 +1,33 @@
 """Answer latency with the default LLM: first token, a 150-token answer end to end, check cost.
 
-    .venv/bin/python benchmarks/answer_latency.py --index /tmp/shared_index [--dtype float32]
+    .venv/bin/python benchmarks/answer_latency.py --index /tmp/shared_index [--engine transformers]
+        [--fresh] [--follow-up] [--labels 20] [--compare-labels 40]
 
 The model is loaded (and warmed with one answer) before timing. ``max_new_tokens`` is 150 and
 the answers are generated to that length or to the model's end of turn.
+
+``--fresh`` empties llama.cpp's prompt cache before each question, so every first token pays
+for the whole prompt (transformers keeps no cache between calls). ``--follow-up`` times the
+first token of a second question over the same sources (the prefix llama.cpp has cached).
+``--labels N`` times PubMedQA yes/no/maybe scoring (the prompt ``rag eval`` builds, top-3
+passages) over the first N dev questions. ``--compare-labels N`` scores N questions with
+llama.cpp on the original Q4_1 file, its Q4_0 and Q8_0 copies and transformers, and prints each
+one's speed and agreement with the original.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
 
-from base.settings import Settings
-from rag.answer.engines import load_backend
-from rag.answer.pipeline import Pipeline
+from base.settings import GenerationSettings, Settings
+from rag.answer.engines import Engine, load_backend
+from rag.answer.engines.llamacpp import LlamaModel
+from rag.answer.pipeline import Pipeline, to_source
+from rag.answer.prompts import answer_messages, label_messages
 
 QUESTIONS = [
     "Why are patients with MDM2 amplification at risk during immune checkpoint inhibitor therapy?",
@@ -25,6 +37,10 @@ QUESTIONS = [
     "Does tailored telephone counseling increase mammography use?",
     "Which drugs inhibit MDM2?",
 ]
+FOLLOW_UPS = ["What else do the sources say about it?", "Which patients were studied?"]
+LABELS = ["yes", "no", "maybe"]
+Prompts = list[tuple[str, list[dict[str, str]]]]  # (gold label, chat messages)
+GOLD = Path(__file__).resolve().parents[1].parent / "shared/gold/pubmedqa/pqal_dev.json"
 
 
 def main() -> None:
@@ -32,28 +48,117 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"])
+    parser.add_argument("--engine", default="llama.cpp", choices=["llama.cpp", "transformers"])
+    parser.add_argument("--requantize", default="Q4_0", choices=["Q4_0", "Q8_0", "off"])
     parser.add_argument("--tokens", type=int, default=150)
+    parser.add_argument("--fresh", action="store_true", help="no prompt cache between questions")
+    parser.add_argument("--follow-up", action="store_true", help="time cached-prefix follow-ups")
+    parser.add_argument("--labels", type=int, default=0, help="time N PubMedQA label scorings")
+    parser.add_argument("--compare-labels", type=int, default=0, help="engines' labels on N")
+    parser.add_argument("--gold", type=Path, default=GOLD, help="PubMedQA pqal_dev.json")
     args = parser.parse_args()
-    generation = {"dtype": args.dtype, "max_new_tokens": args.tokens}
+    generation = {"dtype": args.dtype, "max_new_tokens": args.tokens, "engine": args.engine,
+                  "requantize": args.requantize}  # fmt: skip
     settings = Settings(generation=generation)  # type: ignore[arg-type]
     start = time.perf_counter()
     pipeline = Pipeline.open(args.index, settings)
     backend = load_backend(settings.generation)
-    print(f"load: index + embedder + {backend.name} in {time.perf_counter() - start:.1f} s")
+    print(f"load: index + embedder + {backend.name} on {type(backend).__name__} in "
+          f"{time.perf_counter() - start:.1f} s")  # fmt: skip
+    if args.compare_labels:
+        compare_labels(pipeline, args.gold, args.compare_labels, settings.generation)
+        return
     pipeline.ask(QUESTIONS[0])  # warm-up
+    answers(pipeline, backend, args.tokens, args.fresh)
+    if args.follow_up:
+        follow_ups(pipeline, backend)
+    if args.labels:
+        prompts = label_prompts(pipeline, args.gold, args.labels)
+        ms, _ = score(backend, prompts)
+        med, mean = statistics.median(ms), statistics.mean(ms)
+        print(f"PubMedQA label scoring, {len(prompts)} questions: median {med:.0f} ms, "
+              f"mean {mean:.0f} ms per question")  # fmt: skip
+
+
+def answers(pipeline: Pipeline, backend: Engine, tokens: int, fresh: bool) -> None:
+    """One answer per question: first token, total, decode rate, check cost."""
     rows = []
     for q in QUESTIONS:
+        if fresh and isinstance(backend, LlamaModel):
+            backend.forget()
         a = pipeline.ask(q)
         t = a.timings
         rows.append((t.first_token_ms or 0, t.total_ms, t.tokens, t.tokens_per_s or 0, t.check_ms))
         print(f"first token {t.first_token_ms or 0:6.0f} ms  total {t.total_ms:6.0f} ms  "
               f"{t.tokens:3d} tokens  {t.tokens_per_s or 0:5.1f} tok/s  check {t.check_ms:4.0f} ms"
               f"  retrieve {t.retrieve_ms:4.0f} ms  {q[:50]}")  # fmt: skip
-    full = [f"{r[1] / 1000:.2f} s" for r in rows if r[2] >= args.tokens]
-    print(f"answers of {args.tokens} tokens, end to end: {', '.join(full) or 'none'}")
+    full = [f"{r[1] / 1000:.2f} s" for r in rows if r[2] >= tokens]
+    print(f"answers of {tokens} tokens, end to end: {', '.join(full) or 'none'}")
     med = [statistics.median(c) for c in zip(*rows, strict=True)]
     print(f"median: first token {med[0]:.0f} ms, total {med[1]:.0f} ms for {med[2]:.0f} tokens "
-          f"({med[3]:.1f} tok/s), support check {med[4]:.0f} ms")  # fmt: skip
+          f"({med[3]:.1f} tok/s decode), support check {med[4]:.0f} ms")  # fmt: skip
+
+
+def follow_ups(pipeline: Pipeline, backend: Engine) -> None:
+    """First token of a fresh prompt, then of follow-ups over the same sources (cached prefix)."""
+    for q in QUESTIONS[:3]:
+        hits = pipeline.retriever.search(q, 5)
+        sources = [to_source(i, h) for i, h in enumerate(hits, start=1)]
+        if isinstance(backend, LlamaModel):
+            backend.forget()
+        times = []
+        for question in (q, *FOLLOW_UPS):
+            messages = answer_messages(question, sources)
+            start = time.perf_counter()
+            next(iter(backend.stream(messages, 1)), "")
+            times.append((time.perf_counter() - start) * 1000)
+        size = len(backend.prompt_ids(answer_messages(q, sources))["input_ids"][0]
+                   if not isinstance(backend, LlamaModel)
+                   else backend.prompt_ids(answer_messages(q, sources)))  # fmt: skip
+        print(f"first token: fresh {size}-token prompt {times[0]:.0f} ms, follow-ups "
+              f"{', '.join(f'{t:.0f}' for t in times[1:])} ms  {q[:50]}")  # fmt: skip
+
+
+def label_prompts(pipeline: Pipeline, gold: Path, n: int) -> Prompts:
+    """The first ``n`` PubMedQA dev questions as ``rag eval`` asks them (top-3 passages)."""
+    data = json.loads(gold.read_text())
+    out = []
+    for q in list(data.values())[:n]:
+        hits = pipeline.retriever.search(q["QUESTION"], 10)
+        sources = [to_source(i, h) for i, h in enumerate(hits[:3], start=1)]
+        out.append((q["final_decision"], label_messages(q["QUESTION"], sources, LABELS)))
+    return out
+
+
+def score(backend: Engine, prompts: Prompts) -> tuple[list[float], list[str]]:
+    """Milliseconds per question and the chosen labels."""
+    ms, chosen = [], []
+    for _, messages in prompts:
+        start = time.perf_counter()
+        scores = backend.option_scores(messages, LABELS)
+        ms.append((time.perf_counter() - start) * 1000)
+        chosen.append(LABELS[scores.index(max(scores))])
+    return ms, chosen
+
+
+def compare_labels(pipeline: Pipeline, gold: Path, n: int, base: GenerationSettings) -> None:
+    """Speed and agreement with llama.cpp on the original Q4_1 file, per engine and file type."""
+    prompts = label_prompts(pipeline, gold, n)
+    truth = [g for g, _ in prompts]
+    variants = [("llama.cpp Q4_1 (original)", {"engine": "llama.cpp", "requantize": "off"}),
+                ("llama.cpp Q4_0 copy", {"engine": "llama.cpp", "requantize": "Q4_0"}),
+                ("llama.cpp Q8_0 copy", {"engine": "llama.cpp", "requantize": "Q8_0"}),
+                ("transformers (dequantized)", {"engine": "transformers"})]  # fmt: skip
+    reference: list[str] = []
+    for name, change in variants:
+        backend = load_backend(base.model_copy(update=change))
+        score(backend, prompts[:2])  # warm-up
+        ms, chosen = score(backend, prompts)
+        reference = reference or chosen
+        agree = sum(a == b for a, b in zip(chosen, reference, strict=True))
+        right = sum(a == b for a, b in zip(chosen, truth, strict=True))
+        print(f"{name:28s} median {statistics.median(ms):5.0f} ms/question  agrees with the "
+              f"original on {agree}/{n}  accuracy {right / n:.3f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from rag.answer import followup
 from rag.answer.citations import Claim, close_loop, parse_answer
 from rag.answer.engines import load_backend
 from rag.answer.engines.default import DEFAULT_LLM_NAME
+from rag.answer.engines.llamacpp import LlamaModel
 from rag.answer.engines.transformers import LocalModel
 from rag.answer.prompts import answer_messages, rewrite_messages
 from rag.answer.records import CANNOT_ANSWER, Answer, AnswerMode, Delta, Source, Timings, Turn
@@ -170,15 +171,20 @@ class Pipeline:
             yield Delta(piece)
         text = "".join(pieces).strip()
         gen_end = time.perf_counter()
-        if isinstance(backend, LocalModel):
+        if isinstance(backend, LlamaModel):
+            tokens = backend.count_tokens(text)
+        elif isinstance(backend, LocalModel):
             tokens = len(backend.tokenizer(text, add_special_tokens=False)["input_ids"])
         else:
             tokens = len(pieces)  # one server-sent event per token on vLLM, llama.cpp, Ollama
+        # The decode rate: tokens after the first over the time after it (the prompt's
+        # evaluation, which the first token waits for, is first_token_ms).
+        decode_s = gen_end - (first or gen_start)
         timings = Timings(
             retrieve_ms=base.timings.retrieve_ms,
             first_token_ms=(first - start) * 1000 if first else None,
             tokens=tokens,
-            tokens_per_s=tokens / (gen_end - gen_start) if gen_end > gen_start else None,
+            tokens_per_s=(tokens - 1) / decode_s if tokens > 1 and decode_s > 0 else None,
         )
         base = replace(base, timings=timings, model=backend.name)
         if not text:

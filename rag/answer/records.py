@@ -160,7 +160,8 @@ class Removed:
 
 @dataclass(frozen=True, slots=True)
 class Timings:
-    """Where the time of one answer went, in milliseconds (tokens_per_s for generation)."""
+    """Where the time of one answer went, in milliseconds (tokens_per_s: the decode rate after
+    the first token)."""
 
     retrieve_ms: float = 0.0
     first_token_ms: float | None = None

@@ -1,4 +1,5 @@
-"""The local model's token loop, against transformers' own ``generate`` on the real default LLM."""
+"""The transformers engine's token loop, against transformers' own ``generate`` on the real
+default LLM."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 import torch
 from transformers import DynamicCache
 
-from base.settings import Settings
+from base.settings import GenerationSettings
 from rag.answer.engines import load_backend
 from rag.answer.engines.transformers import LocalModel
 
@@ -18,7 +19,7 @@ MESSAGES = [
 
 @pytest.fixture(scope="module")
 def model() -> LocalModel:
-    backend = load_backend(Settings().generation)
+    backend = load_backend(GenerationSettings(engine="transformers"))
     assert isinstance(backend, LocalModel)
     return backend
 
