@@ -11,12 +11,14 @@ import typer
 from base.errors import RagError
 from cli import answers, index
 from cli.common import err
+from cli.tune import tune_app
 
 app = typer.Typer(
     pretty_exceptions_enable=False,
     help="litrag: answers from the biomedical literature, with checkable citations.",
 )
 app.add_typer(index.corpus_app, name="corpus")
+app.add_typer(tune_app, name="tune")
 for _name, _command in {**index.COMMANDS, **answers.COMMANDS}.items():
     app.command(_name)(_command)
 
