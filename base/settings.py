@@ -118,6 +118,20 @@ class RetrievalSettings(_Section):
         description="Maximal marginal relevance over the fused hits: 1 = relevance only, "
         "0 = diversity only; unset = off.",
     )
+    reranker: str = Field(
+        "",
+        description="A sentence-transformers CrossEncoder directory (rag tune reranker makes "
+        "one) that re-scores the top fused candidates of a hybrid search. Empty = no reranking.",
+    )
+    rerank_candidates: int = Field(
+        30, ge=1, le=1000, description="Fused hits the reranker re-scores (its cost grows with it)."
+    )
+    rerank_fusion: float = Field(
+        0.0,
+        ge=0,
+        description="0 = the reranker's order; above 0 = RRF of the reranker's rank (weight 1) "
+        "and the first-stage rank with this weight.",
+    )
 
 
 class GenerationSettings(_Section):

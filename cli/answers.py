@@ -205,7 +205,12 @@ def eval_command(
         int | None, typer.Option(min=1, help="First N questions (claims) only.")
     ] = None,
     retrieval_only: Annotated[bool, typer.Option(help="Score retrieval only (no LLM).")] = False,
-    all_retrievers: Annotated[bool, typer.Option(help="Also score BM25 and dense alone.")] = False,
+    all_retrievers: Annotated[
+        bool,
+        typer.Option(
+            help="Also score BM25, dense (and with a reranker the fused first stage) alone."
+        ),
+    ] = False,
     mode: Annotated[str, typer.Option(help="generate or extractive answers.")] = "generate",
     model: Annotated[
         str | None, typer.Option(help="Local model dir, .gguf file or hub id.")

@@ -11,6 +11,7 @@ import typer
 from base.errors import RagError
 from cli import answers, index
 from cli.common import err
+from cli.tune import tune_app
 
 app = typer.Typer(
     pretty_exceptions_enable=False,
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(index.corpus_app, name="corpus")
 app.add_typer(index.index_app, name="index")
+app.add_typer(tune_app, name="tune")
 for _name, _command in {**index.COMMANDS, **answers.COMMANDS}.items():
     app.command(_name)(_command)
 

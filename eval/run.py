@@ -1,6 +1,7 @@
 """The evaluation runner: gold questions -> results.jsonl -> summary.json -> report.md.
 
-Each question is retrieved (hybrid; BM25 and dense too with ``all_retrievers``), labelled by the
+Each question is retrieved (hybrid; BM25 and dense too with ``all_retrievers``, and the fused
+first stage apart from the reranked hits when ``retrieval.reranker`` is set), labelled by the
 LLM's constrained choice when it has a yes/no(/maybe) label, and answered by the pipeline unless
 the run is retrieval-only. One JSON line per question is appended and flushed as it is done, so
 an interrupted run resumes where it stopped (``run.json`` keeps the settings it must match).
@@ -68,6 +69,10 @@ def evaluate(q: GoldQuestion, pipeline: Pipeline, config: RunConfig) -> Result:
             name: tuple(h.doc_id for h in pipeline.retriever.search(q.question, max(KS), mode=m))
             for name, m in _SINGLE
         }
+        if pipeline.retriever.reranker is not None:  # the first stage, then the reranked one
+            fused = pipeline.retriever.search(q.question, max(KS), rerank=False)
+            by_mode |= {"fused": tuple(h.doc_id for h in fused),
+                        "reranked": tuple(h.doc_id for h in hits)}  # fmt: skip
     result = Result(id=q.id, question=q.question, type=q.type, gold_ids=q.gold_ids,
                     retrieved=tuple(h.doc_id for h in hits), retrieve_ms=retrieve_ms,
                     retrieved_by_mode=by_mode)  # fmt: skip

@@ -64,7 +64,9 @@ def summarize(results: Sequence[Result], config: RunConfig, stamp: Stamp) -> Sum
     by_mode = None
     if retrieval is not None and config.all_retrievers:
         modes = dict.fromkeys(m for r in results for m in r.retrieved_by_mode or {})
-        by_mode = {"hybrid": retrieval} | {m: _retrieval(results, _ranked_by(m)) for m in modes}
+        # With a reranker the run's hits are the "reranked" column and "fused" is the first stage.
+        first = {} if "reranked" in modes else {"hybrid": retrieval}
+        by_mode = first | {m: _retrieval(results, _ranked_by(m)) for m in modes}
     return Summary(
         n=len(results),
         kind=config.kind,

@@ -27,6 +27,7 @@ from rag.index.dense import search_one
 from rag.index.embeddings import Embedder, load_embedder
 from rag.index.local import Index
 from rag.index.store import StoredChunk
+from rag.retrieve.rerank import Reranker, load_reranker, passage_text
 
 __all__ = ["Filters", "Hit", "Mode", "Retrieval", "Retriever", "open_retriever"]
 
@@ -78,6 +79,9 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self.reranker: Reranker | None = (
+            load_reranker(settings.reranker) if settings.reranker else None
+        )
 
     def search(
         self,
@@ -85,9 +89,10 @@ class Retriever:
         k: int | None = None,
         filters: Filters | None = None,
         mode: Mode = "hybrid",
+        rerank: bool = True,
     ) -> list[Hit]:
         """The ``k`` best hits for ``query`` (the hits of :meth:`retrieve`)."""
-        return list(self.retrieve(query, k, filters, mode).hits)
+        return list(self.retrieve(query, k, filters, mode, rerank).hits)
 
     def retrieve(
         self,
@@ -95,10 +100,12 @@ class Retriever:
         k: int | None = None,
         filters: Filters | None = None,
         mode: Mode = "hybrid",
+        rerank: bool = True,
     ) -> Retrieval:
         """The ``k`` best hits for ``query``, at most ``per_document`` passages per document.
 
-        The question's vector comes back with the hits, so that the answer step reuses it.
+        The question's vector comes back with the hits, so that the answer step reuses it. A
+        hybrid search is reranked when a reranker is configured, unless ``rerank`` is False.
         """
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
@@ -115,7 +122,10 @@ class Retriever:
         chunks = local.store.chunks(list({r for r, _ in dense + sparse}))
         candidates = self._documents(dense, sparse, chunks)
         ranked = sorted(candidates.items(), key=lambda kv: -self._fused(kv[1]))
-        hits = self._hits(ranked, chunks, k)
+        rerank = rerank and mode == "hybrid" and self.reranker is not None
+        hits = self._hits(ranked, chunks, max(k, self.settings.rerank_candidates) if rerank else k)
+        if rerank:
+            hits = self._rerank(query, hits, k)
         if self.settings.mmr_lambda is not None and query_vector is not None:
             hits = self._mmr(hits, query_vector, k)
         return Retrieval(query, tuple(hits), query_vector)
@@ -206,6 +216,13 @@ class Retriever:
                 if len(hits) == k:
                     return hits
         return hits
+
+    def _rerank(self, query: str, hits: list[Hit], k: int) -> list[Hit]:
+        """The best ``k`` of ``hits`` as the reranker orders them (rag/retrieve/rerank.py)."""
+        assert self.reranker is not None
+        texts = [passage_text(h.chunk.title, h.chunk.section, h.chunk.text) for h in hits]
+        order = self.reranker.order(query, texts, self.settings.rerank_fusion, self.settings.rrf_k)
+        return [replace(hits[i], rank=r) for r, i in enumerate(order[:k], start=1)]
 
     def _mmr(self, hits: Sequence[Hit], query: np.ndarray, k: int) -> list[Hit]:
         """Re-order ``hits`` by maximal marginal relevance (lambda = mmr_lambda)."""

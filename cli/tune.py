@@ -1,0 +1,95 @@
+"""``rag tune embedder|reranker``: adapt retrieval to the literature from gold questions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cli.common import ConfigOption, err, settings_from
+
+tune_app = typer.Typer(help="Train a retrieval model on gold questions (embedder or reranker).")
+
+GoldOption = Annotated[
+    list[Path],
+    typer.Option("--gold", help="A gold file or folder (BioASQ, PubMedQA or jsonl); repeatable."),
+]
+TuneIndexOption = Annotated[
+    str, typer.Option("--index", help="The index to mine hard negatives from.")
+]
+OutOption = Annotated[Path, typer.Option("--out", help="A new folder for the model.")]
+MinutesOption = Annotated[
+    float | None,
+    typer.Option("--max-minutes", min=0.1, help="Stop training after this long (still saves)."),
+]
+FractionOption = Annotated[
+    float,
+    typer.Option(
+        "--validation-fraction", min=0.0, max=0.95,
+        help="Share of questions held out (by a seeded hash of the id) into validation.jsonl.",
+    ),
+]  # fmt: skip
+EpochsOption = Annotated[int, typer.Option(min=1, help="Passes over the training pairs.")]
+BatchOption = Annotated[int, typer.Option(min=2, help="Pairs per step.")]
+TokensOption = Annotated[int | None, typer.Option(min=16, help="Tokens per text (pair).")]
+
+
+def _run(kind: str, gold: list[Path], index: str, out: Path, max_minutes: float | None,
+         fraction: float, epochs: int, batch: int, tokens: int | None,
+         config: Path | None) -> None:  # fmt: skip
+    from tune.loop import TrainOptions
+    from tune.run import TuneRequest, tune
+
+    settings = settings_from(config)
+    options = TrainOptions(epochs=epochs, batch_size=batch, max_minutes=max_minutes,
+                           max_tokens=tokens or (128 if kind == "embedder" else 256))  # fmt: skip
+    request = TuneRequest(kind, tuple(gold), index, out, fraction, options)  # type: ignore[arg-type]
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err) as bar:  # fmt: skip
+        task = bar.add_task("tune", total=None)
+
+        def phase(name: str, done: int, total: int) -> None:
+            bar.update(task, description=name, completed=done, total=total)
+
+        card = tune(request, settings, phase)
+    summary = {k: v for k, v in asdict(card).items() if k not in ("options",)}
+    print(json.dumps(summary))
+    err.print(f"wrote {out} (validation questions in {out / 'validation.jsonl'})")
+
+
+@tune_app.command("embedder")
+def embedder_command(
+    gold: GoldOption,
+    index: TuneIndexOption,
+    out: OutOption,
+    max_minutes: MinutesOption = None,
+    validation_fraction: FractionOption = 0.2,
+    epochs: EpochsOption = 1,
+    batch: BatchOption = 32,
+    max_tokens: TokensOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Fine-tune the embedder (MultipleNegativesRankingLoss, mined hard negatives)."""
+    _run("embedder", gold, index, out, max_minutes, validation_fraction, epochs, batch,
+         max_tokens, config)  # fmt: skip
+
+
+@tune_app.command("reranker")
+def reranker_command(
+    gold: GoldOption,
+    index: TuneIndexOption,
+    out: OutOption,
+    max_minutes: MinutesOption = None,
+    validation_fraction: FractionOption = 0.2,
+    epochs: EpochsOption = 1,
+    batch: BatchOption = 32,
+    max_tokens: TokensOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Train a CrossEncoder reranker from the packaged MiniLM (set retrieval.reranker to use it)."""
+    _run("reranker", gold, index, out, max_minutes, validation_fraction, epochs, batch,
+         max_tokens, config)  # fmt: skip
