@@ -82,8 +82,8 @@ class Embedder:
         self.compiled: Any = None  # rag.index.openvino.Compiled under the OpenVINO runtime
         if settings.runtime == "openvino":
             self._load_openvino(settings.threads or len(os.sched_getaffinity(0)))
-        if self.runtime == "torch" and self.model.dtype != torch_dtype:
-            self.model.to(torch.bfloat16 if use_bf16 else torch.float32)
+        if self.runtime == "torch" and use_bf16 and torch_dtype != torch.bfloat16:
+            self.model.to(torch.bfloat16)  # OpenVINO did not load: torch computes as asked
 
     def _load_openvino(self, threads: int) -> None:
         """Compile the transformer with OpenVINO; on failure log why and stay on torch."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from sentence_transformers import SentenceTransformer
 
 from base.errors import IndexProblem
@@ -66,6 +67,26 @@ def test_the_converted_model_is_cached(tmp_path: Path, caplog: pytest.LogCapture
     assert first.compiled.ir == second.compiled.ir
     assert first.compiled.ir.parent.parent == model / "litrag-openvino"
     assert sorted(p.name for p in first.compiled.ir.parent.iterdir()) == ["model.bin", "model.xml"]
+
+
+def test_falls_back_to_torch_when_the_ir_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    for path in default_model_path().iterdir():
+        if path.name != "litrag-openvino":
+            (model / path.name).symlink_to(path)
+    (model / "litrag-openvino").write_text("a file where the cache folder would go")
+    (tmp_path / "cache").write_text("neither is the user cache a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    settings = EmbeddingSettings(model=str(model), runtime="openvino", dtype="bfloat16")
+    with caplog.at_level(logging.WARNING, logger="rag.index.embeddings"):
+        embedder = Embedder(settings)
+    assert (embedder.runtime, embedder.compiled) == ("torch", None)
+    assert "openvino unavailable, using torch: cannot write the OpenVINO IR" in caplog.text
+    assert embedder.model.dtype == torch.bfloat16
+    assert embedder.embed_query("MDM2 amplification").shape == (1, 384)
 
 
 @pytest.fixture(scope="module")
