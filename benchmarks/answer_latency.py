@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from pathlib import Path
 
 from base.settings import Settings
 from rag.answer.engines import load_backend
@@ -30,7 +29,7 @@ QUESTIONS = [
 def main() -> None:
     """Time every question once after a warm-up; print per-question rows and medians."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--index", required=True, help="a directory or a Milvus URI")
     parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"])
     parser.add_argument("--tokens", type=int, default=150)
     args = parser.parse_args()
