@@ -21,7 +21,6 @@ import argparse
 import json
 import statistics
 import time
-from pathlib import Path
 
 from base.settings import GenerationSettings, Settings
 from rag.answer.engines import Engine, load_backend
@@ -46,7 +45,7 @@ GOLD = Path(__file__).resolve().parents[1].parent / "shared/gold/pubmedqa/pqal_d
 def main() -> None:
     """Time every question once after a warm-up; print per-question rows and medians."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--index", required=True, help="a directory or a Milvus URI")
     parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16"])
     parser.add_argument("--engine", default="llama.cpp", choices=["llama.cpp", "transformers"])
     parser.add_argument("--requantize", default="Q4_0", choices=["Q4_0", "Q8_0", "off"])

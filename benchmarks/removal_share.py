@@ -24,7 +24,7 @@ GOLD = Path(__file__).resolve().parents[1].parent / "shared/gold/pubmedqa/pqal_d
 def main() -> None:
     """Ask, record, count."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--index", required=True, help="a directory or a Milvus URI")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--limit", type=int, default=100)
     args = parser.parse_args()

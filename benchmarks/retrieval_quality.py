@@ -46,7 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--index", required=True, help="a directory or a Milvus URI")
     parser.add_argument("--gold", type=Path, default=ROOT.parent / "shared/gold/bioasq")
     parser.add_argument("--limit", type=int, default=0, help="first N questions only")
     parser.add_argument("--modes", nargs="+", default=["sparse", "dense", "hybrid"])

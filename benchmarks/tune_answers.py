@@ -55,7 +55,7 @@ OFF_TOPIC = [
 ]
 
 
-def refusal(index: Path, keep: float, limit: int) -> None:
+def refusal(index: str, keep: float, limit: int) -> None:
     """Best dense score per question; the threshold that keeps ``keep`` of the gold questions."""
     settings = load_settings()
     retriever = open_retriever(index, settings)
@@ -85,7 +85,7 @@ def refusal(index: Path, keep: float, limit: int) -> None:
 def main() -> None:
     """Tune the refusal threshold."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--index", required=True, help="a directory or a Milvus URI")
     parser.add_argument("--keep", type=float, default=0.98, help="Share of gold to answer.")
     parser.add_argument("--limit", type=int, default=2000, help="Questions per gold set.")
     args = parser.parse_args()

@@ -5,7 +5,9 @@ Two collections per index (pymilvus 3.0.2; milvus-lite 3.2.2 and a Milvus server
 - ``NAME``: one row per passage, its primary key ``row`` (a 63-bit hash of document id, content
   hash and ordinal, so a re-run writes the same rows), the passage and what a hit shows of its
   document, the dense vector, and ``sparse``, filled by Milvus's own BM25 function from
-  ``embed_text`` (what the local index gives bm25s). The manifest is a collection property.
+  ``bm25_text``: the words bm25s sees locally (:func:`bm25_words`: English stop words out,
+  Snowball stems), since milvus-lite 3.2.2's analyzers neither stem nor drop stop words by
+  default. The manifest is a collection property.
 - ``NAME_documents``: each document's record as JSON, in parts of at most ``PART_CHARS``
   characters (a VARCHAR holds at most 65,535 bytes; a full-text article's record is larger).
   Milvus needs a vector field in every collection, so this one carries a constant 2-d ``unit``.
@@ -21,6 +23,7 @@ Reading (records, expressions, the connection) is in :mod:`rag.index.milvus_reco
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -28,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 from pymilvus import (
     AnnSearchRequest,
     DataType,
@@ -76,14 +81,15 @@ def _chunk_schema(client: MilvusClient, dimension: int) -> Any:
         s.add_field(name, DataType.VARCHAR, max_length=TEXT)
     for name in ("pmid", "pmcid", "doi", "journal", "journal_lc"):
         s.add_field(name, DataType.VARCHAR, max_length=TEXT, nullable=True)
-    s.add_field("embed_text", DataType.VARCHAR, max_length=TEXT, enable_analyzer=True)
+    s.add_field("embed_text", DataType.VARCHAR, max_length=TEXT)
+    s.add_field("bm25_text", DataType.VARCHAR, max_length=TEXT, enable_analyzer=True)
     s.add_field("dense", DataType.FLOAT_VECTOR, dim=dimension)
     s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
     s.add_function(
         Function(
             name="bm25",
             function_type=FunctionType.BM25,
-            input_field_names=["embed_text"],
+            input_field_names=["bm25_text"],
             output_field_names=["sparse"],
         )
     )
@@ -103,6 +109,21 @@ def _document_schema(client: MilvusClient) -> Any:
     s.add_field("record", DataType.VARCHAR, max_length=TEXT)
     s.add_field("unit", DataType.FLOAT_VECTOR, dim=2)  # Milvus needs a vector in a collection
     return s
+
+
+_STEMMER = Stemmer.Stemmer("english")
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's token pattern (bm25s 0.3)
+
+
+def bm25_words(text: str) -> str:
+    """``text`` as the words bm25s indexes locally (lower case, English stop words dropped,
+    Snowball stems), space-separated for Milvus's standard analyzer.
+
+    Measured on 300 BioASQ questions (2026-11-22): Milvus's BM25 on raw text reached recall@10
+    0.737, bm25s 0.782.
+    """
+    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN]
+    return " ".join(_STEMMER.stemWords(words))
 
 
 def _lower(value: str | None) -> str | None:
@@ -243,7 +264,8 @@ class MilvusIndex:
             "year": doc.year, "section": ch.section, "section_lc": ch.section.lower(),
             "text": ch.text, "title": doc.title, "pmid": doc.pmid, "pmcid": doc.pmcid,
             "doi": doc.doi, "journal": doc.journal, "journal_lc": _lower(doc.journal),
-            "embed_text": ch.embed_text, "dense": np.asarray(vector, np.float32).tolist(),
+            "embed_text": ch.embed_text, "bm25_text": bm25_words(ch.embed_text),
+            "dense": np.asarray(vector, np.float32).tolist(),
         }  # fmt: skip
 
     @staticmethod
@@ -300,10 +322,13 @@ class MilvusIndex:
         dense = {"metric_type": "IP"}
         sparse = {"metric_type": "BM25"}
         name = self.store.chunks_name
-        if vector is not None and query:
+        words = bm25_words(query)
+        if vector is None and not words:
+            return []  # a sparse search for stop words only finds nothing, as bm25s does
+        if vector is not None and words:
             requests = [
                 AnnSearchRequest([vector.tolist()], "dense", dense, limit=n, expr=expr or None),
-                AnnSearchRequest([query], "sparse", sparse, limit=n, expr=expr or None),
+                AnnSearchRequest([words], "sparse", sparse, limit=n, expr=expr or None),
             ]
             found = self.client.hybrid_search(
                 name, requests, RRFRanker(int(rrf_k)), limit=n, output_fields=fields
@@ -313,7 +338,8 @@ class MilvusIndex:
                                        anns_field="dense", search_params=dense,
                                        output_fields=fields)  # fmt: skip
         else:
-            found = self.client.search(name, [query], filter=expr, limit=n, anns_field="sparse",
+            found = self.client.search(name, [words], filter=expr, limit=n,
+                                       anns_field="sparse",
                                        search_params=sparse, output_fields=fields)  # fmt: skip
         out = []
         for hit in found[0]:
