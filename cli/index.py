@@ -133,6 +133,17 @@ def ingest_command(
     as_json: JsonOption = False,
     config: ConfigOption = None,
     verbose: VerboseOption = False,
+    ray: Annotated[
+        bool,
+        typer.Option(
+            "--ray",
+            help="Read, chunk and embed on Ray (a local 2-CPU instance "
+            "unless --ray-address names a cluster); this process writes.",
+        ),
+    ] = False,
+    ray_address: Annotated[
+        str | None, typer.Option(help="Address of a running Ray cluster (implies --ray).")
+    ] = None,
 ) -> None:
     """Read, chunk, embed and index documents; unchanged ones are skipped."""
     from rag.index.drive import ingest_uri as ingest  # the model stack loads only when needed
@@ -144,12 +155,13 @@ def ingest_command(
         console=err, transient=as_json,
     ) as bar:  # fmt: skip
         task = bar.add_task("ingest", total=None)
-        report = ingest(
-            paths,
-            index,
-            settings,
-            lambda done, total: bar.update(task, completed=done, total=total),
-        )
+        show = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
+        if ray or ray_address:
+            from rag.index.distributed import ingest_ray  # Ray is imported only with --ray
+
+            report = ingest_ray(paths, index, settings, ray_address, show)
+        else:
+            report = ingest(paths, index, settings, show)
     for exc in report.errors:
         _say_error(exc, as_json)
     summary = {

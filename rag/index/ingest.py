@@ -32,10 +32,11 @@ import numpy as np
 from base.errors import ReadError
 from base.settings import Settings
 from corpus import read_stream
+from corpus.model import Document
 from rag.index.chunking import Chunk, Chunker
 from rag.index.embeddings import Embedder, load_embedder
 from rag.index.local import Index, WriteLock
-from rag.index.merging import SKIPPED, Merger, Sorted, Writable
+from rag.index.merging import Merger, Sorted, Writable
 from rag.index.writes import Batch
 
 BATCH_DOCUMENTS = 128
@@ -87,53 +88,57 @@ def ingest_into(
     errors: list[ReadError] = []
     guard = threading.Lock()  # one index call at a time: sorting reads while batches are written
     merger = Merger(index, guard)
-    read = [0]
-    chunker = Chunker(
-        settings.chunking,
-        lambda text: embedder.count_tokens_batch([text])[0],
-        embedder.count_tokens_batch,
-    )
-
-    def sorted_batches() -> Iterator[tuple[Sorted, list[list[Chunk]]]]:
-        records = read_stream(paths, settings.corpus, errors)
-        for number in itertools.count():
-            records_batch = list(itertools.islice(records, BATCH_DOCUMENTS))
-            if not records_batch:
-                return
-            read[0] += len(records_batch)
-            job = merger.sort(records_batch, number)
-            chunks = chunker.chunk_many(job.documents)
-            for doc, cut in zip(job.documents, chunks, strict=True):
-                merger.outcomes[doc.id] = len(cut)
-            yield job, chunks
-
-    def embedded(jobs: Iterable[tuple[Sorted, list[list[Chunk]]]]) -> Iterator[tuple[int, Batch]]:
-        for job, chunks in jobs:
-            batch = to_batch(job, chunks, embedder)
-            release_memory()
-            yield job.records, batch
-
-    cut = Ahead(sorted_batches(), "ingest-read")
-    ready = Ahead(embedded(cut), "ingest-embed")
+    read = [0]  # records read so far, for progress
+    records = read_stream(paths, settings.corpus, errors)
+    cut = Ahead(_sorted(records, merger, make_chunker(settings, embedder), read), "ingest-read")
+    ready = Ahead(_embedded(cut, embedder), "ingest-embed")
     done = 0
     try:
-        for number, (records, batch) in enumerate(ready):
+        for number, (count, batch) in enumerate(ready):
             with guard:
                 index.write(batch)
                 merger.written(number)
-            done += records
+            done += count
             if progress:
                 progress(done, max(done, read[0]))
     finally:
         stop(ready, cut)
     index.finish()
-    outcomes = list(merger.outcomes.values())
-    return IngestReport(
-        documents=sum(n != SKIPPED for n in outcomes),
-        chunks=sum(n for n in outcomes if n != SKIPPED),
-        skipped=outcomes.count(SKIPPED),
-        errors=errors,
-    )
+    documents, chunks, skipped = merger.tally()
+    return IngestReport(documents, chunks, skipped, errors)
+
+
+def make_chunker(settings: Settings, embedder: Embedder) -> Chunker:
+    """A chunker that counts tokens in batches with a tokenizer of its own (never waiting for
+    the embedding thread's model calls)."""
+    count = embedder.count_tokens_batch
+    return Chunker(settings.chunking, lambda text: count([text])[0], count)
+
+
+def _sorted(
+    records: Iterator[Document], merger: Merger, chunker: Chunker, read: list[int]
+) -> Iterator[tuple[Sorted, list[list[Chunk]]]]:
+    """Batches of records merged with the index (and the batches before), and cut."""
+    for number in itertools.count():
+        batch = list(itertools.islice(records, BATCH_DOCUMENTS))
+        if not batch:
+            return
+        read[0] += len(batch)
+        job = merger.sort(batch, number)
+        chunks = chunker.chunk_many(job.documents)
+        for doc, cut in zip(job.documents, chunks, strict=True):
+            merger.outcomes[doc.id] = len(cut)
+        yield job, chunks
+
+
+def _embedded(
+    jobs: Iterable[tuple[Sorted, list[list[Chunk]]]], embedder: Embedder
+) -> Iterator[tuple[int, Batch]]:
+    """(records read, the batch of writes) for each sorted batch, its passages embedded."""
+    for job, chunks in jobs:
+        batch = to_batch(job, chunks, embedder)
+        release_memory()
+        yield job.records, batch
 
 
 def to_batch(job: Sorted, chunks: list[list[Chunk]], embedder: Embedder) -> Batch:

@@ -95,6 +95,12 @@ class Merger:
             number, len(records), tuple(relabel.values()), tuple(replace), tuple(fresh.values())
         )
 
+    def tally(self) -> tuple[int, int, int]:
+        """(papers stored, their passages, papers found unchanged) in this run so far."""
+        outcomes = list(self.outcomes.values())
+        stored = [n for n in outcomes if n != SKIPPED]
+        return len(stored), sum(stored), len(outcomes) - len(stored)
+
     def written(self, number: int) -> None:
         """Batch ``number`` is in the index: forget what it made pending (call holding lock)."""
         for doc_id in self._touched.pop(number, []):
