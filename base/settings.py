@@ -174,14 +174,19 @@ class GenerationSettings(_Section):
     )
     threads: int = Field(0, ge=0, le=256, description="llama.cpp threads (0 = one per CPU core).")
     context_tokens: int = Field(
-        4096, ge=256, le=131072, description="llama.cpp context: prompt plus reply, in tokens."
+        2048,
+        ge=256,
+        le=131072,
+        description="llama.cpp's own context (scoring, prompts longer than a batched slot): "
+        "prompt plus reply, in tokens.",
     )
     parallel: int = Field(
         8,
         ge=1,
         le=64,
         description="Replies llama.cpp decodes at once, in one batch (the web app's concurrent "
-        "chats); each slot holds 1,536 tokens of KV cache. 1 = one reply at a time.",
+        "chats); each slot holds 1,024 tokens of prompt and reply (longer ones wait for the "
+        "model's own context). 1 = one reply at a time.",
     )
     score_engine: Literal["transformers", "llama.cpp"] = Field(
         "transformers",

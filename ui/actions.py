@@ -86,10 +86,23 @@ class Actions:
             gr.Warning(str(exc))
             yield [*past, asked, _assistant(render.error_html(str(exc)))], answers, question
 
-    def ask_json(self, question: str) -> dict[str, Any]:
+    def ask_json(self, question: str, mode: str = "") -> dict[str, Any]:
         """The ``/ask`` API: the checked answer as ``Answer.to_json()`` (citations carry "url")."""
         try:
-            return self.pipeline.ask(question).to_json()
+            return self.pipeline.ask(question, mode=_mode(mode)).to_json()
+        except RagError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def ask_stream(self, question: str, mode: str = "") -> Iterator[dict[str, Any]]:
+        """The ``/ask_stream`` API: ``{"draft"}`` as the LLM writes, then the checked answer."""
+        draft = ""
+        try:
+            for event in self.pipeline.stream(question, mode=_mode(mode)):
+                if isinstance(event, Delta):
+                    draft += event.text
+                    yield {"draft": draft}
+                else:
+                    yield event.to_json()
         except RagError as exc:
             # An expected error is one log line; gradio would print two tracebacks for it.
             log.warning("ask: %s", exc)
@@ -192,6 +205,13 @@ class Actions:
         last of them lets go of it.
         """
         self.pipeline = Pipeline.open(self.folder, self.pipeline.settings)
+
+
+def _mode(mode: str) -> AnswerMode | None:
+    """An API's answer mode ("" = the server's setting)."""
+    if mode in ("", "generate", "extractive"):
+        return cast(AnswerMode, mode) if mode else None
+    raise gr.Error(f'mode must be "generate" or "extractive", not {mode!r}')
 
 
 def _year(text: str | None) -> int | None:

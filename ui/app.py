@@ -10,6 +10,7 @@ Layout and wiring only: what each event does is in :mod:`ui.actions`, how result
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,10 @@ from ui.actions import Actions
 from ui.library import ACCEPTED, ACCEPTED_WORDS
 
 AUTH_ENV = "LITRAG_UI_AUTH"
-# Events running at once (2 CPU cores here). Generation is serialised by the model's own lock,
-# so more slots only let retrieval and citation checks of other askers overlap with it.
-CONCURRENCY = 4
+# Events running at once. llama.cpp decodes up to generation.parallel replies together in one
+# batch (rag/answer/engines/llamabatch.py), and retrieval and citation checks of other askers
+# run beside it; so that no asker waits for another's whole answer, this is above parallel.
+CONCURRENCY = 16
 QUEUE_SIZE = 64  # askers waiting beyond this get "queue full" instead of an endless wait
 MAX_UPLOAD_MB = 50
 
@@ -53,12 +55,19 @@ def build_app(
         with gr.Tab("Library", id="library-tab"):
             _library_tab(app, actions, max_upload_mb)
 
-        def ask(question: str) -> dict[str, Any]:
+        def ask(question: str, mode: str = "") -> dict[str, Any]:
             """Answer one question; returns the answer text, its citations (with PubMed links),
-            the sources seen and timings."""
-            return actions.ask_json(question)
+            the sources seen and timings. mode: "generate" or "extractive" (empty: the
+            server's setting)."""
+            return actions.ask_json(question, mode)
+
+        def ask_stream(question: str, mode: str = "") -> Iterator[dict[str, Any]]:
+            """As /ask, streamed: {"draft": text so far} while the LLM writes, then the
+            checked answer."""
+            yield from actions.ask_stream(question, mode)
 
         api(ask, api_name="ask")
+        api(ask_stream, api_name="ask_stream")
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return app
 

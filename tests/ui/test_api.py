@@ -1,4 +1,4 @@
-"""The /ask API through gradio_client against the served app, alone and with 8 askers at once.
+"""The /ask and /ask_stream APIs through gradio_client against the served app, alone and at once.
 
 Integration: real index of ../shared, real embedder; extractive mode keeps the load test fast.
 """
@@ -57,3 +57,27 @@ def test_the_queue_serves_eight_concurrent_askers(served_extractive: str) -> Non
     assert [r["question"] for r in results] == QUESTIONS
     assert all(r["answer"] and r["sources"] for r in results)
     assert sum(not r["abstained"] for r in results) >= 6, [r["answer"] for r in results]
+
+
+def test_ask_stream_sends_drafts_to_three_concurrent_askers_then_their_answers(
+    served: str,
+) -> None:
+    """Generate mode, 3 askers at once: each sees drafts as the LLM writes, then its answer."""
+
+    def ask(question: str) -> list[dict[str, Any]]:
+        job = Client(served, verbose=False).submit(question, "generate", api_name="/ask_stream")
+        return [out for out in job if isinstance(out, dict)]
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        runs = list(pool.map(ask, QUESTIONS[:3]))
+    for question, outputs in zip(QUESTIONS[:3], runs, strict=True):
+        assert any(out.get("draft") for out in outputs[:-1])
+        assert outputs[-1]["question"] == question and outputs[-1]["answer"]
+
+
+def test_ask_takes_a_mode(served_extractive: str) -> None:
+    client = Client(served_extractive, verbose=False)
+    result = client.predict(SEED_QUESTION, "extractive", api_name="/ask")
+    assert result["answer"] and result["citations"]
+    with pytest.raises(Exception, match="mode must be"):
+        client.predict(SEED_QUESTION, "poetry", api_name="/ask")

@@ -32,9 +32,10 @@ from rag.answer.engines.transformers import LocalModel
 
 log = logging.getLogger(__name__)
 
-# Tokens of prompt and reply per batched slot: the default answer prompt is ~600-700 tokens
-# and its reply at most max_new_tokens (200); a longer prompt runs in the model's own context.
-SLOT_TOKENS = 1536
+# Tokens of prompt and reply per batched slot (23 KB of KV cache each for SmolLM2): the default
+# answer prompt was 606-685 tokens (benchmarks/answer_latency.py --follow-up) and its reply is
+# at most max_new_tokens (200); a longer one runs in the model's own context, one at a time.
+SLOT_TOKENS = 1024
 
 
 class EngineUnavailable(Exception):
@@ -134,7 +135,7 @@ class LlamaModel:
         """
         prompt = self.prompt_ids(messages)
         batcher = self.batcher()
-        if batcher is not None and len(prompt) < SLOT_TOKENS:
+        if batcher is not None and len(prompt) + max_tokens <= SLOT_TOKENS:
             yield from self._text(batcher.stream(prompt, max_tokens))
             return
         with self.lock:
