@@ -21,6 +21,7 @@ import argparse
 import json
 import statistics
 import time
+from pathlib import Path
 
 from base.settings import GenerationSettings, Settings
 from rag.answer.engines import Engine, load_backend

@@ -36,6 +36,7 @@ from base.errors import ReadError
 from base.settings import ChunkingSettings, CorpusSettings, EmbeddingSettings, Settings
 from corpus import iter_files, read
 from corpus.model import Document, document_from_dict, document_to_dict
+from rag.index.backend import is_local, open_index
 from rag.index.chunking import Chunk, Chunker
 from rag.index.embeddings import Embedder, default_model_path, load_embedder
 from rag.index.ingest import (
@@ -45,7 +46,7 @@ from rag.index.ingest import (
     make_chunker,
     release_memory,
 )
-from rag.index.local import Index, WriteLock
+from rag.index.local import WriteLock
 from rag.index.merging import Merger, Sorted, Writable
 from rag.index.writes import Batch
 
@@ -56,26 +57,30 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def ingest_ray(
     paths: Sequence[Path],
-    folder: Path,
+    uri: str | Path,
     settings: Settings,
     address: str | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Add the documents under ``paths`` to the index in ``folder``, the work done on Ray."""
+    """Add the documents under ``paths`` to the index ``uri`` names, the work done on Ray.
+
+    The driver is the one writer (milvus-lite allows no other); a local directory is locked.
+    """
     import ray
 
     started = time.perf_counter()
     embedder = load_embedder(settings.embedding)  # the dimension, and passages merging changed
-    lock = WriteLock(folder)
+    lock = WriteLock(Path(uri)) if is_local(uri) else None
     own = start_ray(address)
     try:
-        index = Index.open(folder, settings, dimension=embedder.dimension)
+        index = open_index(uri, settings, dimension=embedder.dimension)
         try:
             report = write_all(index, rows(paths, settings), settings, embedder, progress)
         finally:
             index.close()
     finally:
-        lock.release()
+        if lock:
+            lock.release()
         if own:
             ray.shutdown()
     report.seconds = time.perf_counter() - started
