@@ -65,3 +65,20 @@ def test_ray_ingest_stores_what_plain_ingest_does(files: list[Path], tmp_path: P
     assert contents(tmp_path / "ray") == contents(tmp_path / "plain")
     hits = open_retriever(tmp_path / "ray", Settings()).search(SEED, k=5)
     assert hits[0].chunk.pmid == "38281981"
+
+
+def test_ray_ingest_into_milvus_lite_then_search(files: list[Path], tmp_path: Path) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    uri = f"milvus+lite://{tmp_path}/ray.db"
+    cmd = [sys.executable, "-m", "cli.main", "ingest", *map(str, files), "--index", uri,
+           "--ray", "--json"]  # fmt: skip
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    plain = ingest(files, tmp_path / "plain", Settings())
+    assert (report["documents"], report["chunks"]) == (plain.documents, plain.chunks)
+    search = [sys.executable, "-m", "cli.main", "search", SEED, "--index", uri, "-k", "3", "--json"]
+    found = subprocess.run(search, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert found.returncode == 0, found.stderr[-3000:]
+    hits = json.loads(found.stdout.strip().splitlines()[-1])["hits"]
+    assert hits[0]["pmid"] == "38281981", hits
