@@ -172,7 +172,13 @@ class GenerationSettings(_Section):
         "on transformers; a GGUF file llama.cpp cannot load falls back to transformers, with a "
         "warning.",
     )
-    threads: int = Field(0, ge=0, le=256, description="llama.cpp threads (0 = one per CPU core).")
+    threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="llama.cpp threads (0 = llama-cpp-python's default: half the cores "
+        "decode, all of them read prompts).",
+    )
     context_tokens: int = Field(
         2048,
         ge=256,

@@ -62,8 +62,8 @@ class Batcher:
         params.n_batch = params.n_ubatch = BATCH
         params.n_seq_max = slots
         params.kv_unified = False  # each sequence its own slot_tokens: one cannot starve another
-        threads = model.settings.threads or None
-        params.n_threads = params.n_threads_batch = threads or model.llm.n_threads
+        params.n_threads = model.llm.n_threads  # as the model's own context
+        params.n_threads_batch = model.llm.n_threads_batch
         params.no_perf = True
         params.flash_attn_type = lc.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as the model's own context
         self.ctx = lc.llama_init_from_model(model.llm._model.model, params)
