@@ -11,6 +11,7 @@ at a time, with the model loaded, and reports p50/p95 in total and per stage; "s
 whole hybrid search given the question's vector (the embedding excluded). With
 ``--backend milvus-lite`` the scratch index is copied (``rag index copy``) into a milvus-lite
 file and searched there (Milvus fuses dense and BM25 itself: total and embedding only).
+``--index URI`` times an existing index instead of building one.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--source", type=Path, required=True)
+    parser.add_argument("--source", type=Path, help="an index of ../shared/corpus to copy from")
+    parser.add_argument("--index", help="time this existing index (a directory or Milvus URI)")
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--kind", default="flat", choices=["flat", "hnsw", "ivfpq"])
     parser.add_argument("--queries", type=int, default=200)
@@ -127,6 +129,11 @@ def main() -> None:
     questions = [q.question for q in load_bioasq(ROOT.parent / "shared/gold/bioasq")][
         : args.queries
     ]
+    if args.index:
+        measure(args.index, settings, questions)
+        return
+    if args.source is None:
+        parser.error("give --source (to build a scratch index) or --index")
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         build(args.source, Path(tmp), args.chunks, settings)
@@ -139,38 +146,43 @@ def main() -> None:
             start = time.perf_counter()
             copy_index(tmp, uri, settings)
             print(f"copied into {uri} in {time.perf_counter() - start:.0f} s")
-        retriever = open_retriever(uri, settings)
-        print(f"index holds {retriever.index.store.counts()[1]:,} chunks")
-        for q in questions[:10]:
-            retriever.search(q, k=10)  # warm up
-        embedder = retriever.embedder
-        print(f"embedding runtime {embedder.runtime} {embedder.precision}")
-        if not isinstance(retriever.index, Index):
-            time_served(retriever, questions)
-            return
-        embedded = Retriever(retriever.index, Embedded(embedder, questions), settings.retrieval)  # type: ignore[arg-type]
-        stages: dict[str, list[float]] = {
-            "total": [], "search": [], "embed": [], "dense": [], "bm25": []
-        }  # fmt: skip
-        for q in questions:
-            t0 = time.perf_counter()
-            vector = retriever.embedder.embed_query(q)
-            t1 = time.perf_counter()
-            search_one(retriever.index.dense, vector, 100)
-            t2 = time.perf_counter()
-            retriever.index.sparse.search(q, 100)
-            t3 = time.perf_counter()
-            retriever.search(q, k=10)
-            t4 = time.perf_counter()
-            embedded.search(q, k=10)
-            t5 = time.perf_counter()
-            times = (t4 - t3, t5 - t4, t1 - t0, t2 - t1, t3 - t2)
-            for name, value in zip(stages, times, strict=True):
-                stages[name].append(value * 1000)
-        for name, values in stages.items():
-            print(f"{name:>6}: {percentiles(values)}")
-        print(f"load average {os.getloadavg()[0]:.2f}")
-        print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        measure(uri, settings, questions)
+
+
+def measure(uri: str, settings: Settings, questions: list[str]) -> None:
+    """Print p50/p95 of hybrid search over the index ``uri``, in total and per stage."""
+    retriever = open_retriever(uri, settings)
+    print(f"index holds {retriever.index.store.counts()[1]:,} chunks")
+    for q in questions[:10]:
+        retriever.search(q, k=10)  # warm up
+    embedder = retriever.embedder
+    print(f"embedding runtime {embedder.runtime} {embedder.precision}")
+    if not isinstance(retriever.index, Index):
+        time_served(retriever, questions)
+        return
+    embedded = Retriever(retriever.index, Embedded(embedder, questions), settings.retrieval)  # type: ignore[arg-type]
+    stages: dict[str, list[float]] = {
+        "total": [], "search": [], "embed": [], "dense": [], "bm25": []
+    }  # fmt: skip
+    for q in questions:
+        t0 = time.perf_counter()
+        vector = retriever.embedder.embed_query(q)
+        t1 = time.perf_counter()
+        search_one(retriever.index.dense, vector, 100)
+        t2 = time.perf_counter()
+        retriever.index.sparse.search(q, 100)
+        t3 = time.perf_counter()
+        retriever.search(q, k=10)
+        t4 = time.perf_counter()
+        embedded.search(q, k=10)
+        t5 = time.perf_counter()
+        times = (t4 - t3, t5 - t4, t1 - t0, t2 - t1, t3 - t2)
+        for name, value in zip(stages, times, strict=True):
+            stages[name].append(value * 1000)
+    for name, values in stages.items():
+        print(f"{name:>6}: {percentiles(values)}")
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 if __name__ == "__main__":
