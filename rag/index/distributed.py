@@ -154,11 +154,12 @@ def read_and_chunk(
     path = Path(row["path"])
     chunker = _chunker(chunking, embedding)
     try:
-        for doc in read(path, corpus):
-            (chunks,) = chunker.chunk_many([doc])
-            record = json.dumps(document_to_dict(doc))
-            cut = json.dumps([dataclasses.asdict(c) for c in chunks])
-            yield {"path": str(path), "record": record, "chunks": cut, "error": ""}
+        docs = read(path, corpus)
+        while group := list(itertools.islice(docs, EMBED_BATCH)):  # counted in one call each
+            for doc, chunks in zip(group, chunker.chunk_many(group), strict=True):
+                record = json.dumps(document_to_dict(doc))
+                cut = json.dumps([dataclasses.asdict(c) for c in chunks])
+                yield {"path": str(path), "record": record, "chunks": cut, "error": ""}
     except ReadError as exc:
         yield {"path": str(path), "record": "", "chunks": "[]", "error": exc.reason}
 

@@ -26,7 +26,8 @@ SEED = "MDM2 amplification and hyperprogressive disease under immune checkpoint 
 
 @pytest.fixture(scope="module")
 def files(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """The seed papers, a PubMed XML record, PubMedQA records and one of them again, shorter."""
+    """The seed papers, a PubMed XML record, PubMedQA records and one of them again (shorter),
+    and a file that cannot be read."""
     folder = tmp_path_factory.mktemp("ray_corpus")
     corpus = shared / "corpus"
     pqal = (corpus / "pubmedqa/pqal_contexts.jsonl").read_text().splitlines()[:16]
@@ -36,6 +37,7 @@ def files(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     (folder / "zz_again.jsonl").write_text(json.dumps(again) + "\n")
     shutil.copy(corpus / "pubmed/pubmed-29768149.xml", folder / "pubmed.xml")
     shutil.copytree(corpus / "seeds", folder / "seeds")
+    (folder / "notes.json").write_text("{}\n")  # not JSON Lines: one file that fails
     return [folder]
 
 
@@ -61,7 +63,7 @@ def test_ray_ingest_stores_what_plain_ingest_does(files: list[Path], tmp_path: P
     report = json.loads(done.stdout.strip().splitlines()[-1])
     plain = ingest(files, tmp_path / "plain", Settings())
     assert (report["documents"], report["chunks"]) == (plain.documents, plain.chunks)
-    assert report["errors"] == len(plain.errors)
+    assert report["errors"] == len(plain.errors) == 1
     assert contents(tmp_path / "ray") == contents(tmp_path / "plain")
     hits = open_retriever(tmp_path / "ray", Settings()).search(SEED, k=5)
     assert hits[0].chunk.pmid == "38281981"

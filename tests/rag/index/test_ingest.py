@@ -6,8 +6,10 @@ corpus read at once; reading stays a few batches ahead of writing. Real model, S
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -72,3 +74,19 @@ def test_small_batches_store_what_reading_everything_merges(
     assert seen[0][0] == 3 and seen[0][1] <= 3 * (2 * ingest_module.AHEAD + 3)
     again = ingest(files, tmp_path / "index", Settings())
     assert (again.documents, again.skipped) == (0, len(wanted))
+
+
+def test_a_stage_hands_on_items_then_its_error_and_stops() -> None:
+    def items() -> Iterator[int]:
+        yield from range(3)
+        raise ValueError("bad record")
+
+    stage = ingest_module.Ahead(items(), "test")
+    got: list[int] = []
+    with pytest.raises(ValueError, match="bad record"):
+        got.extend(stage)
+    assert got == [0, 1, 2]
+    endless = ingest_module.Ahead(itertools.count(), "endless")
+    assert next(iter(endless)) == 0
+    ingest_module.stop(endless, stage)  # an endless producer blocked on a full queue ends too
+    assert not endless._thread.is_alive()
