@@ -107,6 +107,17 @@ def test_retrieval_only_has_no_answer_blocks() -> None:
     assert (summary.answers, summary.citations, summary.retrieval_by_mode) == (None, None, None)
 
 
+def test_a_reranked_run_shows_the_fused_first_stage_beside_the_reranked_hits() -> None:
+    from dataclasses import replace
+
+    modes = {"bm25": ("b",), "dense": ("a",), "fused": ("b", "a"), "reranked": ("a", "b")}
+    results = [replace(r, retrieved=("a", "b"), retrieved_by_mode=modes) for r in HAND[:1]]
+    config = RunConfig("bioasq", "g", "i", retrieval_only=True, all_retrievers=True)
+    by_mode = summarize(results, config, STAMP).retrieval_by_mode or {}
+    assert list(by_mode) == ["bm25", "dense", "fused", "reranked"]
+    assert by_mode["reranked"]["mrr@10"] == 1.0 and by_mode["fused"]["mrr@10"] < 1.0
+
+
 @pytest.mark.parametrize(
     ("folder", "config"),
     [
