@@ -146,7 +146,7 @@ def ingest_command(
     ] = None,
 ) -> None:
     """Read, chunk, embed and index documents; unchanged ones are skipped."""
-    from rag.index.drive import ingest_uri as ingest  # the model stack loads only when needed
+    from rag.index.ingest import ingest  # the model stack loads only when needed
 
     log_to_stderr(verbose)
     settings = settings_from(config)
@@ -232,7 +232,7 @@ def remove_command(
     config: ConfigOption = None,
 ) -> None:
     """Delete documents from an index."""
-    from rag.index.drive import remove_uri as remove
+    from rag.index.ingest import remove
 
     removed, missing = remove(ids, index, settings_from(config))
     print(f"removed {len(removed)}: {' '.join(removed)}" if removed else "removed nothing")

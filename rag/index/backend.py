@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -180,8 +180,7 @@ def open_index(uri: str | Path, settings: Settings, dimension: int | None = None
     if isinstance(target, Path):
         from rag.index.local import Index
 
-        # The cast goes when the ingest branch's matches/write/finish land on Index (merge).
-        return cast("SearchIndex", Index.open(target, settings, dimension))
+        return Index.open(target, settings, dimension)
     from rag.index.milvus import MilvusIndex  # pymilvus loads only for a Milvus index
 
     return MilvusIndex.open(target, settings, dimension)

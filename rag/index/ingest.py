@@ -33,9 +33,10 @@ from base.errors import ReadError
 from base.settings import Settings
 from corpus import read_stream
 from corpus.model import Document
+from rag.index.backend import is_local, open_index
 from rag.index.chunking import Chunk, Chunker
 from rag.index.embeddings import Embedder, load_embedder
-from rag.index.local import Index, WriteLock
+from rag.index.local import WriteLock
 from rag.index.merging import Merger, Sorted, Writable
 from rag.index.writes import Batch
 
@@ -56,20 +57,25 @@ class IngestReport:
 
 
 def ingest(
-    paths: Sequence[Path], folder: Path, settings: Settings, progress: Progress | None = None
+    paths: Sequence[Path], uri: str | Path, settings: Settings, progress: Progress | None = None
 ) -> IngestReport:
-    """Add the documents under ``paths`` to the index in ``folder`` (created if missing)."""
+    """Add the documents under ``paths`` to the index ``uri`` names (created if missing).
+
+    ``uri`` is a directory (locked while this process writes it) or a Milvus URI
+    (:func:`rag.index.backend.open_index`).
+    """
     started = time.perf_counter()
     embedder = load_embedder(settings.embedding)
-    lock = WriteLock(folder)
+    lock = WriteLock(Path(uri)) if is_local(uri) else None
     try:
-        index = Index.open(folder, settings, dimension=embedder.dimension)
+        index = open_index(uri, settings, dimension=embedder.dimension)
         try:
             report = ingest_into(index, paths, settings, embedder, progress)
         finally:
             index.close()
     finally:
-        lock.release()
+        if lock:
+            lock.release()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -232,11 +238,11 @@ def embed_passages(embedder: Embedder, texts: list[str]) -> np.ndarray:
     return embedder.embed_documents(texts).astype(np.float16).astype(np.float32)
 
 
-def remove(ids: Sequence[str], folder: Path, settings: Settings) -> tuple[list[str], list[str]]:
+def remove(ids: Sequence[str], uri: str | Path, settings: Settings) -> tuple[list[str], list[str]]:
     """Delete documents by id (or bare PMID, PMCID, DOI); returns (removed ids, not found)."""
-    lock = WriteLock(folder)
+    lock = WriteLock(Path(uri)) if is_local(uri) else None
     try:
-        index = Index.open(folder, settings)
+        index = open_index(uri, settings)
         found: dict[str, str] = {}
         for wanted in ids:
             for doc_id in index.store.resolve(wanted):
@@ -248,5 +254,6 @@ def remove(ids: Sequence[str], folder: Path, settings: Settings) -> tuple[list[s
             index.finish()
         index.close()
     finally:
-        lock.release()
+        if lock:
+            lock.release()
     return list(found), missing

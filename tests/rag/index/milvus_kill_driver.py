@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from base.settings import Settings  # noqa: E402
 from rag.index import ingest, milvus  # noqa: E402
-from rag.index.drive import ingest_uri  # noqa: E402
+from rag.index.ingest import ingest as ingest_uri  # noqa: E402
 
 
 def main() -> None:

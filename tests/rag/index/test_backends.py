@@ -17,7 +17,8 @@ from rag.answer.lookup import lookup, verify_claim
 from rag.answer.pipeline import Pipeline
 from rag.index.backend import open_index
 from rag.index.copy import copy_index
-from rag.index.drive import ingest_uri, remove_uri
+from rag.index.ingest import ingest as ingest_uri
+from rag.index.ingest import remove as remove_uri
 from rag.retrieve.hybrid import Filters, open_retriever
 
 pytestmark = pytest.mark.integration
