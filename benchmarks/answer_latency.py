@@ -145,9 +145,10 @@ def compare_labels(pipeline: Pipeline, gold: Path, n: int, base: GenerationSetti
     """Speed and agreement with llama.cpp on the original Q4_1 file, per engine and file type."""
     prompts = label_prompts(pipeline, gold, n)
     truth = [g for g, _ in prompts]
-    variants = [("llama.cpp Q4_1 (original)", {"engine": "llama.cpp", "requantize": "off"}),
-                ("llama.cpp Q4_0 copy", {"engine": "llama.cpp", "requantize": "Q4_0"}),
-                ("llama.cpp Q8_0 copy", {"engine": "llama.cpp", "requantize": "Q8_0"}),
+    own = {"engine": "llama.cpp", "score_engine": "llama.cpp"}  # llama.cpp's own scoring
+    variants = [("llama.cpp Q4_1 (original)", {**own, "requantize": "off"}),
+                ("llama.cpp Q4_0 copy", {**own, "requantize": "Q4_0"}),
+                ("llama.cpp Q8_0 copy", {**own, "requantize": "Q8_0"}),
                 ("transformers (dequantized)", {"engine": "transformers"})]  # fmt: skip
     reference: list[str] = []
     for name, change in variants:
