@@ -225,7 +225,9 @@ def batches_without_repeats(
         pending += r
     batches = []
     while pending:  # fill each batch in order, deferring a question already in it
-        batch, seen, rest = [], set(), []
+        batch: list[tuple[str, str, str, str]] = []
+        seen: set[str] = set()
+        rest: list[tuple[str, str, str, str]] = []
         for row in pending:
             if len(batch) < size and row[0] not in seen:
                 batch.append(row)
