@@ -14,7 +14,9 @@ from eval.metrics import mean, mrr_at_k, recall_at_k
 from tune.data import Mined
 
 Scorer = Callable[[str, Sequence[str]], Sequence[float]]
-DEV_QUESTIONS = 60  # pools scored per figure: <= 1,800 passages, 1-2 min on the loaded 2 cores
+# Pools scored per figure. 60 pools (1,800 passages) took ~30 min per figure on 2 cores at load
+# 15-47 (2026-11-22, six agents sharing the machine), longer than the training budget; 30 halves it.
+DEV_QUESTIONS = 30
 
 
 def pool_figures(validation: Sequence[Mined], score: Scorer) -> dict[str, float]:
