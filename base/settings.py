@@ -70,7 +70,7 @@ class EmbeddingSettings(_Section):
     dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "auto",
         description="auto = bfloat16 on CPUs with AMX or AVX512-BF16 (3x faster here, cosine to "
-        "fp32 >= 0.998), float32 elsewhere.",
+        "fp32 >= 0.998), float32 elsewhere. Under OpenVINO it is the INFERENCE_PRECISION_HINT.",
     )
     batch_size: int = Field(64, ge=1, description="Passages per forward pass.")
     runtime: Literal["openvino", "torch"] = Field(
