@@ -52,7 +52,7 @@ def tune(request: TuneRequest, settings: Settings, phase: Phase | None = None) -
         raise ConfigError("--validation-fraction must be in [0, 1)")
     questions = load_questions(request.gold)
     training, validation = split(questions, request.validation_fraction)
-    retriever = open_retriever(Path(request.index), settings)
+    retriever = open_retriever(request.index, settings)
     wanted = [*training, *validation[:DEV_QUESTIONS]]
     mined = mine(wanted, retriever, request.depth, request.per_question, _bound(phase, "mining"))
     held = [m for m in mined if is_validation(m.question.id, request.validation_fraction)]
