@@ -61,7 +61,8 @@ def clean_claim(text: str) -> str:
     paper's citation. The markers go, and so do the brackets, numbers and "et al." parentheses
     they leave. ``benchmarks/fit_verifier.py`` prepares its training data with this too.
     """
-    text = re.sub(r"([.!?])((?:<\|[a-z_]+\|>)+)(\s)", r" \2\1\3", text)  # "x.<|cit|> Y"
+    # A marker just after a full stop cites the sentence before it: "x.<|cit|> Y", "x. [<|cit|>]"
+    text = re.sub(r"(?<!\bal)([.!?])\s*(\[?(?:<\|[a-z_]+\|>[\s,;]*)+\]?)(\s|$)", r" \2\1\3", text)
     sentences = [text[a:b] for a, b in split_sentences(text)] or [text]
     keep = [s for s in sentences if "<|cit|>" in s or "<|multi_cit|>" in s] or sentences
     out = _MARK.sub("", " ".join(keep))

@@ -24,10 +24,31 @@ if TYPE_CHECKING:  # verify imports this module's sentence splitting
     from rag.answer.verify import Verdict, Verifier
 
 MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*(?:[-–]|,)\s*\d{1,3})*)\s*\]")
-_ABBREVIATIONS = {"e.g", "i.e", "et al", "fig", "figs", "vs", "dr", "no", "approx", "ca", "cf"}
+_ABBREVIATIONS = {
+    "e.g",
+    "i.e",
+    "et al",
+    "al",
+    "ref",
+    "refs",
+    "fig",
+    "figs",
+    "vs",
+    "dr",
+    "no",
+    "approx",
+    "ca",
+    "cf",
+}
 _BOUNDARY = re.compile(r"[.!?](?P<markers>(?:\s*" + MARKER.pattern + r")*)(?=\s+|$)")
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(STOPWORDS_EN_PLUS)
+# List formatting, not text: a sentence that is only an enumerator ("1.", "(2)", "*"), split off
+# by the sentence splitter from "1. The disease ..." (SmolLM2 writes numbered lists often), and a
+# bullet at a sentence start.
+_ENUMERATOR = re.compile(r"\(?\d{1,3}[.)]|[-*•]")
+_BULLET = re.compile(r"^(?:[-*•]|\(?\d{1,3}\))\s+")
+MIN_CLAIM_WORDS = 2  # content words (not numbers) a sentence needs to assert anything
 _stemmer = Stemmer.Stemmer("english")
 
 
@@ -96,6 +117,9 @@ def parse_answer(text: str, valid: int) -> list[Claim]:
     for p, paragraph in enumerate(re.split(r"\n\s*\n", text.strip())):
         for a, b in split_sentences(paragraph):
             clean, cited = strip_markers(paragraph[a:b], valid)
+            clean = _BULLET.sub("", clean)
+            if _ENUMERATOR.fullmatch(clean):
+                continue
             if any(ch.isalnum() for ch in clean):
                 claims.append(Claim(clean, cited, p))
             elif cited and claims:  # a marker alone after the full stop belongs to the last one
@@ -104,6 +128,17 @@ def parse_answer(text: str, valid: int) -> list[Claim]:
                     last.text, tuple(dict.fromkeys(last.cited + cited)), last.paragraph
                 )
     return claims
+
+
+def is_claim(text: str) -> bool:
+    """Whether ``text`` can assert anything: it has ``MIN_CLAIM_WORDS`` content words.
+
+    Fragments such as "1.", "But when you need" or "A complete list of" have nothing for a passage
+    to support; scored like sentences they could borrow support from a passage's list numbers (a
+    bare "3." scored 0.86 against a passage with "3" in it, session 5's hand check).
+    """
+    words = {w for w in _WORD.findall(text.lower()) if w not in _STOP and not w.isdigit()}
+    return len(words) >= MIN_CLAIM_WORDS
 
 
 def content_stems(text: str) -> set[str]:

@@ -31,7 +31,7 @@ from sentence_transformers import CrossEncoder
 
 from base.errors import ConfigError, GenerationError
 from base.settings import AnswerSettings
-from rag.answer.citations import split_sentences
+from rag.answer.citations import is_claim, split_sentences
 from rag.answer.signals import SIGNALS, PassageView, pair_signals, view_claims, view_passages
 from rag.index.embeddings import Embedder
 
@@ -204,9 +204,19 @@ class Verifier:
     def verify(
         self, claims: Sequence[str], passages: Sequence[str], question: str = ""
     ) -> list[list[Verdict]]:
-        """``result[i][j]``: how passage ``j`` supports claim ``i`` (beyond ``question``)."""
+        """``result[i][j]``: how passage ``j`` supports claim ``i`` (beyond ``question``).
+
+        A fragment that asserts nothing (:func:`~rag.answer.citations.is_claim`) is supported by
+        no passage: ``support`` 0.
+        """
         if not claims or not passages:
             return [[] for _ in claims]
+        real = [i for i, c in enumerate(claims) if is_claim(c)]
+        if len(real) < len(claims):
+            judged = iter(self.verify([claims[i] for i in real], passages, question))
+            views = self.passage_views(passages)
+            empty = [Verdict(0.0, False, v.spans[0], {"not_a_claim": 1.0}) for v in views]
+            return [next(judged) if is_claim(c) else list(empty) for c in claims]
         claim_views = view_claims(self.embedder, claims, [question] * len(claims), self.weights.idf)
         passage_views = self.passage_views(passages)
         rows = [[pair_signals(c, p) for p in passage_views] for c in claim_views]

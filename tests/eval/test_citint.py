@@ -153,6 +153,7 @@ def test_loader_maps_labels_strips_markers_and_joins_the_abstract(claims_dir: Pa
         ("A rises [<|cit|>, <|other_cit|>] in mice.", "A rises in mice."),
         ("A rises (<|multi_cit|>; 12-14).", "A rises."),
         ("No marker at all [3].", "No marker at all."),
+        ("Beds become limiting in waves. [<|cit|>] Next one.", "Beds become limiting in waves."),
     ],
 )
 def test_clean_claim(text: str, clean: str) -> None:

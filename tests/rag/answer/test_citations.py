@@ -56,6 +56,15 @@ def test_abbreviations_do_not_end_sentences() -> None:
     assert len(split_sentences(text)) == 2
 
 
+def test_list_numbers_and_bullets_are_formatting_not_sentences() -> None:
+    text = "Criteria:\n\n1. MDM2 drives HPD [1].\n2. TP53 is a suppressor.\n* Nivolumab was used."
+    claims = parse_answer(text, valid=3)
+    assert [c.text for c in claims] == [
+        "Criteria:", "MDM2 drives HPD.", "TP53 is a suppressor.", "Nivolumab was used."
+    ]  # fmt: skip
+    assert claims[1].cited == (1,)
+
+
 def test_marker_text_is_removed_from_the_sentence() -> None:
     assert parse_answer("MDM2 drives HPD [1, 2].", valid=3)[0].text == "MDM2 drives HPD."
 

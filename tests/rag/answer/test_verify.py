@@ -150,6 +150,15 @@ def test_negation_flipped_is_not_supported(verifier: Verifier, abstract: str) ->
     assert not support(verifier, flipped, abstract)
 
 
+def test_a_fragment_that_asserts_nothing_is_not_supported(verifier: Verifier) -> None:
+    # Session 5's hand check: "3." scored 0.86 against a passage with a "3" in it, and was kept.
+    passage = "Results: 3. The objective response rate was 58% in 3 of 5 cohorts."
+    claims = ["3.", "But when you need", "The objective response rate was 58%."]
+    table = verifier.verify(claims, [passage])
+    assert [row[0].supported for row in table] == [False, False, True]
+    assert table[0][0].support == table[1][0].support == 0.0
+
+
 def test_support_is_a_probability_for_every_pair(verifier: Verifier) -> None:
     table = verifier.verify(["The trial randomised 412 patients.", "Mice grew wings."], [TRIAL])
     scores = np.array([[v.support for v in row] for row in table])
