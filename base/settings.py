@@ -126,6 +126,14 @@ class RetrievalSettings(_Section):
     rerank_candidates: int = Field(
         30, ge=1, le=1000, description="Fused hits the reranker re-scores (its cost grows with it)."
     )
+    rerank_runtime: Literal["openvino", "torch"] = Field(
+        "openvino",
+        description="Runs the reranker's transformer: openvino (bf16 where the CPU has it; torch "
+        "if it cannot load) or torch.",
+    )
+    rerank_max_tokens: int = Field(
+        256, ge=16, le=512, description="Tokens of each question + passage pair the reranker reads."
+    )
     rerank_fusion: float = Field(
         0.0,
         ge=0,

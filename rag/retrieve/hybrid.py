@@ -80,7 +80,7 @@ class Retriever:
         self.embedder = embedder
         self.settings = settings
         self.reranker: Reranker | None = (
-            load_reranker(settings.reranker) if settings.reranker else None
+            load_reranker(settings) if settings.reranker else None
         )
 
     def search(

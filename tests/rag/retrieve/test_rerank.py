@@ -1,0 +1,54 @@
+"""The reranker's runtimes agree: OpenVINO (the default) scores as sentence-transformers does.
+
+A CrossEncoder with a seeded untrained head on the packaged MiniLM re-scores real PubMedQA
+passages; OpenVINO (bf16 where the CPU has it) and torch bf16 must give the float32 torch scores'
+order and nearly their values.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from sentence_transformers import CrossEncoder
+
+from rag.index.embeddings import default_model_path
+from rag.retrieve.rerank import Reranker
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("ce")
+    CrossEncoder(str(default_model_path()), num_labels=1, device="cpu").save_pretrained(
+        str(folder), safe_serialization=True
+    )
+    return str(folder)
+
+
+@pytest.fixture(scope="module")
+def passages(shared: Path) -> list[str]:
+    with (shared / "corpus/pubmedqa/pqal_contexts.jsonl").open() as f:
+        return [json.loads(line)["text"] for _, line in zip(range(30), f, strict=False)]
+
+
+def test_openvino_and_bf16_agree_with_float32(model_dir: str, passages: list[str]) -> None:
+    question = "Do mitochondria play a role in remodelling lace plant leaves during cell death?"
+    reference = Reranker(model_dir, runtime="torch", bf16=False).scores(question, passages)
+    for runtime in ("openvino", "torch"):
+        model = Reranker(model_dir, runtime=runtime)
+        assert model.runtime == runtime
+        found = model.scores(question, passages)
+        assert np.abs(np.array(found) - np.array(reference)).max() < 0.02
+        ranks = [np.argsort(np.argsort(x)) for x in (found, reference)]
+        assert np.corrcoef(*ranks)[0, 1] > 0.95
+
+
+def test_an_unloadable_model_is_a_config_error(tmp_path: Path) -> None:
+    from base.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"retrieval\.reranker"):
+        Reranker(str(tmp_path / "missing"))
