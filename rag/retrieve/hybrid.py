@@ -79,9 +79,7 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.settings = settings
-        self.reranker: Reranker | None = (
-            load_reranker(settings) if settings.reranker else None
-        )
+        self.reranker: Reranker | None = load_reranker(settings) if settings.reranker else None
 
     def search(
         self,
