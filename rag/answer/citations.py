@@ -163,8 +163,9 @@ def close_loop(
     for i, (claim, row) in enumerate(zip(claims, table, strict=True)):
         cited = claim.cited
         if not cited and settings.attach_citations and row:
-            best = max(range(len(row)), key=lambda j: (row[j].supported, row[j].support))
-            cited = (best + 1,) if row[best].supported else ()
+            best = max(range(len(row)), key=lambda j: row[j].support)
+            attached = row[best].supported and row[best].support >= settings.attach_threshold
+            cited = (best + 1,) if attached else ()
         supported = any(row[n - 1].supported for n in cited)
         if supported or not settings.remove_unsupported:
             kept.append((i, cited, supported))

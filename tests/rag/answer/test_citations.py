@@ -122,6 +122,14 @@ def test_uncited_sentence_gets_the_source_that_supports_it(checker: Verifier) ->
     assert close_loop(claims, SOURCES, checker)[1][0].citations == (1,)
 
 
+def test_an_uncited_sentence_needs_the_attach_threshold(checker: Verifier) -> None:
+    claims = [Claim("The tumour microenvironment includes fibroblasts.", ())]  # 0.885 to source 2
+    strict = Verifier(checker.embedder, AnswerSettings(remove_unsupported=False,
+                                                       attach_threshold=0.95))  # fmt: skip
+    sentence = close_loop(claims, SOURCES, strict)[1][0]
+    assert (sentence.citations, sentence.supported) == ((), False)
+
+
 def test_unsupported_uncited_sentence_stays_uncited_and_flagged(checker: Verifier) -> None:
     claims = [Claim("The 2018 World Cup was won by France.", ())]
     sentence = close_loop(claims, SOURCES, checker)[1][0]
