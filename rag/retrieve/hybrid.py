@@ -17,13 +17,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-import faiss
 import numpy as np
 
 from base.errors import IndexProblem
 from base.settings import RetrievalSettings, Settings
 from rag.index.backend import Filters, SearchIndex, open_index
-from rag.index.dense import search_one
 from rag.index.embeddings import Embedder, load_embedder
 from rag.index.local import Index
 from rag.index.store import StoredChunk
@@ -159,14 +157,10 @@ class Retriever:
     def _dense(
         index: Index, vector: np.ndarray, n: int, allowed: np.ndarray | None
     ) -> list[tuple[int, float]]:
-        dense = index.dense
-        if not dense.ntotal:
+        total = index.dense.ntotal
+        if not total:
             return []
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters()
-            params.sel = faiss.IDSelectorBatch(allowed)
-        scores, ids = search_one(dense, vector[None], min(n, dense.ntotal), params)
+        scores, ids = index.search_dense(vector[None], min(n, total), allowed)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     @staticmethod
