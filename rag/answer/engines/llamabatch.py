@@ -65,7 +65,11 @@ class Batcher:
         params.n_threads = model.llm.n_threads  # as the model's own context
         params.n_threads_batch = model.llm.n_threads_batch
         params.no_perf = True
-        params.flash_attn_type = lc.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as the model's own context
+        params.flash_attn_type = (  # as the model's own context: the same replies
+            lc.LLAMA_FLASH_ATTN_TYPE_ENABLED
+            if model.settings.flash_attention
+            else lc.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        )
         self.ctx = lc.llama_init_from_model(model.llm._model.model, params)
         if not self.ctx:
             raise GenerationError(f"{model.name}: llama.cpp could not make a {slots}-slot context")

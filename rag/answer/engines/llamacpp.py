@@ -65,6 +65,7 @@ class LlamaModel:
                 n_batch=512,
                 n_threads=settings.threads or None,
                 n_threads_batch=settings.threads or None,
+                flash_attn=settings.flash_attention,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
