@@ -6,9 +6,12 @@
 The model is loaded (and warmed with one answer) before timing. ``max_new_tokens`` is 150 and
 the answers are generated to that length or to the model's end of turn.
 
-``--fresh`` empties llama.cpp's prompt cache before each question, so every first token pays
-for the whole prompt (transformers keeps no cache between calls). ``--follow-up`` times the
-first token of a second question over the same sources (the prefix llama.cpp has cached).
+``--fresh`` empties llama.cpp's prompt caches (its own context's and the batched slots')
+before each question, so every first token pays for the whole prompt (transformers keeps no
+cache between calls). ``--follow-up`` times, per question, the first token of its prompt cold
+(nothing cached), then with only the fixed instructions cached (what a new question finds in a
+running server: the system prompt evaluated by an earlier question), then of follow-up
+questions over the same sources (the prefix llama.cpp has cached).
 ``--labels N`` times PubMedQA yes/no/maybe scoring (the prompt ``rag eval`` builds, top-3
 passages) over the first N dev questions. ``--compare-labels N`` scores N questions with
 llama.cpp on the original Q4_1 file, its Q4_0 and Q8_0 copies and transformers, and prints each
@@ -104,10 +107,14 @@ def follow_ups(pipeline: Pipeline, backend: Engine) -> None:
     for q in QUESTIONS[:3]:
         hits = pipeline.retriever.search(q, 5)
         sources = [to_source(i, h) for i, h in enumerate(hits, start=1)]
-        if isinstance(backend, LlamaModel):
-            backend.forget()
         times = []
-        for question in (q, *FOLLOW_UPS):
+        for i, question in enumerate((q, q, *FOLLOW_UPS)):
+            if i < 2 and isinstance(backend, LlamaModel):
+                backend.forget()
+            if i == 1 and isinstance(
+                backend, LlamaModel
+            ):  # only the instructions cached: another question, without sources
+                next(iter(backend.stream(answer_messages("Which sources are there?", []), 1)), "")
             messages = answer_messages(question, sources)
             start = time.perf_counter()
             next(iter(backend.stream(messages, 1)), "")
@@ -115,8 +122,9 @@ def follow_ups(pipeline: Pipeline, backend: Engine) -> None:
         size = len(backend.prompt_ids(answer_messages(q, sources))["input_ids"][0]
                    if not isinstance(backend, LlamaModel)
                    else backend.prompt_ids(answer_messages(q, sources)))  # fmt: skip
-        print(f"first token: fresh {size}-token prompt {times[0]:.0f} ms, follow-ups "
-              f"{', '.join(f'{t:.0f}' for t in times[1:])} ms  {q[:50]}")  # fmt: skip
+        print(f"first token: fresh {size}-token prompt {times[0]:.0f} ms cold, {times[1]:.0f} ms "
+              f"with the instructions cached; follow-ups "
+              f"{', '.join(f'{t:.0f}' for t in times[2:])} ms  {q[:50]}")  # fmt: skip
 
 
 def label_prompts(pipeline: Pipeline, gold: Path, n: int) -> Prompts:

@@ -35,7 +35,6 @@ from base.settings import Settings, load_settings  # noqa: E402
 from eval.gold import load_bioasq  # noqa: E402
 from rag.index.chunking import Chunk  # noqa: E402
 from rag.index.copy import copy_index  # noqa: E402
-from rag.index.dense import search_one  # noqa: E402
 from rag.index.embeddings import Embedder  # noqa: E402
 from rag.index.local import Index  # noqa: E402
 from rag.retrieve.hybrid import Retriever, open_retriever  # noqa: E402
@@ -168,7 +167,7 @@ def measure(uri: str, settings: Settings, questions: list[str]) -> None:
         t0 = time.perf_counter()
         vector = retriever.embedder.embed_query(q)
         t1 = time.perf_counter()
-        search_one(retriever.index.dense, vector, 100)
+        retriever.index.search_dense(vector, 100)
         t2 = time.perf_counter()
         retriever.index.sparse.search(q, 100)
         t3 = time.perf_counter()

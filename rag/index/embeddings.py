@@ -139,8 +139,37 @@ class Embedder:
         return self._embed(texts, _QUERY_PROMPTS)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """The vector of one question (a 1-row batch)."""
-        return self.embed_queries([text])
+        """The vector of one question (a 1-row batch).
+
+        Under OpenVINO with plain mean pooling this skips the torch modules and the batching
+        (sorting by length): 12.4 -> 8.9 ms p50 per BioASQ question, the model alone 8.2 ms
+        (interleaved runs at load ~4, 2026-11-22); same vector to 5e-8.
+        """
+        if not self._mean_pooled:
+            return self.embed_queries([text])
+        prompt = next(
+            (self.model.prompts[p] for p in _QUERY_PROMPTS if p in self.model.prompts), None
+        )
+        with self.lock:
+            features = self.model.preprocess([text], prompt=prompt or None)
+            tokens = self.compiled.token_array(features)[0]
+        mask = features["attention_mask"][0].numpy().astype(np.float32)
+        pooled = (tokens * mask[:, None]).sum(axis=0) / max(float(mask.sum()), 1e-9)
+        return _unit(pooled[None])
+
+    @functools.cached_property
+    def _mean_pooled(self) -> bool:
+        """True when the model is OpenVINO's transformer, mean pooling over every token (the
+        prompt's included) and at most a normalisation: what :meth:`embed_query` computes."""
+        modules = list(self.model)
+        if self.compiled is None or len(modules) not in (2, 3):
+            return False
+        pooling = modules[1]
+        if type(pooling).__name__ != "Pooling" or getattr(pooling, "pooling_mode", None) != "mean":
+            return False
+        if not getattr(pooling, "include_prompt", True):
+            return False
+        return len(modules) == 2 or type(modules[2]).__name__ == "Normalize"
 
     def embed_tokens(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per passage: its L2-normalised vector and its token vectors (``tokens x dim``)."""

@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
@@ -27,8 +28,9 @@ import numpy as np
 from base.errors import IndexProblem
 from base.settings import Settings
 from corpus.model import Document
-from rag.index.dense import MIN_PQ_TRAIN, make_index, set_search_depth
+from rag.index.dense import MIN_PQ_TRAIN, make_index, search_one, set_search_depth
 from rag.index.embeddings import DEFAULT_MODEL_NAME, cpu_has_bf16, load_embedder
+from rag.index.flatscan import FlatScan, default_threads
 from rag.index.sparse import Sparse
 from rag.index.store import Store
 from rag.index.writes import Batch
@@ -177,6 +179,8 @@ class Index:
         self._sparse: Sparse | None = None  # loaded on first search: writers rebuild it in save()
         self._rebuild = self.untrained  # dense is rebuilt from the store by finish()
         self._changed = False  # a write changed passages: finish() saves dense and BM25
+        self._scan: FlatScan | None = None  # float16 copy of a big flat index (search_dense)
+        self._scan_lock = threading.Lock()
 
     @classmethod
     def open(cls, folder: Path, settings: Settings, dimension: int | None = None) -> Index:
@@ -211,6 +215,36 @@ class Index:
             set_search_depth(index)
             return index
         return self.build_dense()
+
+    def search_dense(
+        self, vector: np.ndarray, n: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and chunk rows (each ``(1, n)``) of the ``n`` nearest chunks to one query
+        ``vector`` (``(1, d)``); ``allowed`` (chunk rows) restricts them.
+
+        A flat index of ``index.float16_scan_from`` vectors or more is searched through
+        :class:`FlatScan` (same hits, ~3x faster); filtered searches go to faiss with an
+        ``IDSelector``.
+        """
+        if allowed is not None:
+            params = faiss.SearchParameters()
+            params.sel = faiss.IDSelectorBatch(allowed)
+            return search_one(self.dense, vector, n, params)
+        scan = self._flat_scan()
+        if scan is None:
+            return search_one(self.dense, vector, n)
+        return scan.search(vector, n)
+
+    def _flat_scan(self) -> FlatScan | None:
+        """The float16 scan of the flat dense index when it is big enough, built on first use
+        and again after the index changes."""
+        dense, config = self.dense, self.settings.index
+        if not config.float16_scan_from or dense.ntotal < config.float16_scan_from:
+            return None
+        with self._scan_lock:
+            if self._scan is None or not self._scan.fresh_for(dense):
+                self._scan = FlatScan.of(dense, config.search_threads or default_threads())
+            return self._scan
 
     def build_dense(self) -> faiss.Index:
         """The dense index made afresh from the vectors in the store.
@@ -293,6 +327,7 @@ class Index:
     def update_dense(self, gone: list[int], rows: np.ndarray, vectors: np.ndarray) -> bool:
         """Remove the ``gone`` rows from the dense index and add ``rows``; True when it must be
         rebuilt from the store instead (HNSW cannot remove; IVF-PQ not trained yet)."""
+        self._scan = None
         if self._rebuild:
             return True
         if gone:

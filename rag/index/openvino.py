@@ -118,7 +118,10 @@ class Compiled:
 
     def token_embeddings(self, features: dict[str, Any]) -> torch.Tensor:
         """The last hidden state for a padded batch of tokenizer output (callers serialise)."""
+        return torch.from_numpy(self.token_array(features))
+
+    def token_array(self, features: dict[str, Any]) -> np.ndarray:
+        """:meth:`token_embeddings` as a float32 array of its own (callers serialise)."""
         feed = {name: features[name].numpy() for name in self.inputs}
         self.request.infer(feed)
-        out = self.request.get_output_tensor(0).data
-        return torch.from_numpy(np.array(out, dtype=np.float32))
+        return np.array(self.request.get_output_tensor(0).data, dtype=np.float32)

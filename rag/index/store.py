@@ -225,6 +225,14 @@ class Store:
         vectors = [np.frombuffer(v, dtype=np.float16).astype(np.float32) for _, v in found]
         return [t for t, _ in found], np.vstack(vectors) if vectors else np.zeros((0, dim))
 
+    def doc_ids(self, rows: Sequence[int]) -> dict[int, str]:
+        """The document id of each of these chunk rows (missing rows are left out)."""
+        marks = ",".join("?" * len(rows))
+        found = self.db.execute(
+            f"SELECT row, doc_id FROM chunks WHERE row IN ({marks})", list(rows)
+        )
+        return dict(found.fetchall())
+
     def chunks(self, rows: Sequence[int]) -> dict[int, StoredChunk]:
         """The stored chunks with these rows (missing rows are left out)."""
         marks = ",".join("?" * len(rows))

@@ -11,19 +11,20 @@ pushing other papers out of the candidate lists.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-import faiss
 import numpy as np
 
 from base.errors import IndexProblem
 from base.settings import RetrievalSettings, Settings
 from rag.index.backend import Filters, SearchIndex, open_index
-from rag.index.dense import search_one
 from rag.index.embeddings import Embedder, load_embedder
 from rag.index.local import Index
 from rag.index.store import StoredChunk
@@ -114,14 +115,26 @@ class Retriever:
         allowed = local.store.rows_where(*where) if where else None
         if allowed is not None and not len(allowed):
             return Retrieval(query, ())
+        # BM25 runs on another thread while the question is embedded (OpenVINO lets go of the
+        # GIL while it computes): the two overlap instead of adding up.
+        sparse_later = (
+            _background().submit(local.sparse.search, query, n, allowed)  # loaded here, if new
+            if mode == "hybrid"
+            else None
+        )
         query_vector = self.embedder.embed_query(query)[0] if mode != "sparse" else None
         dense = self._dense(local, query_vector, n, allowed) if query_vector is not None else []
-        sparse = local.sparse.search(query, n, allowed) if mode != "dense" else []
-        chunks = local.store.chunks(list({r for r, _ in dense + sparse}))
-        candidates = self._documents(dense, sparse, chunks)
+        if sparse_later is not None:
+            sparse = sparse_later.result()
+        else:
+            sparse = local.sparse.search(query, n, allowed) if mode != "dense" else []
+        # Fusion needs only each passage's document; the passages shown are read afterwards
+        # (100k chunks: ~180 candidate rows read whole took 2.9 ms, their documents 0.75 ms).
+        doc_of = local.store.doc_ids(list({r for r, _ in dense + sparse}))
+        candidates = self._documents(dense, sparse, doc_of)
         ranked = sorted(candidates.items(), key=lambda kv: -self._fused(kv[1]))
         rerank = rerank and mode == "hybrid" and self.reranker is not None
-        hits = self._hits(ranked, chunks, max(k, self.settings.rerank_candidates) if rerank else k)
+        hits = self._hits(ranked, local, max(k, self.settings.rerank_candidates) if rerank else k)
         if rerank:
             hits = self._rerank(query, hits, k)
         if self.settings.mmr_lambda is not None and query_vector is not None:
@@ -157,30 +170,26 @@ class Retriever:
     def _dense(
         index: Index, vector: np.ndarray, n: int, allowed: np.ndarray | None
     ) -> list[tuple[int, float]]:
-        dense = index.dense
-        if not dense.ntotal:
+        total = index.dense.ntotal
+        if not total:
             return []
-        params = None
-        if allowed is not None:
-            params = faiss.SearchParameters()
-            params.sel = faiss.IDSelectorBatch(allowed)
-        scores, ids = search_one(dense, vector[None], min(n, dense.ntotal), params)
+        scores, ids = index.search_dense(vector[None], min(n, total), allowed)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     @staticmethod
     def _documents(
         dense: list[tuple[int, float]],
         sparse: list[tuple[int, float]],
-        chunks: dict[int, StoredChunk],
+        doc_of: dict[int, str],
     ) -> dict[str, _Candidate]:
         """Each retriever's chunk ranking turned into document ranks."""
         found: dict[str, _Candidate] = defaultdict(_Candidate)
         for which, ranking in (("dense", dense), ("sparse", sparse)):
             rank = 0
             for row, score in ranking:
-                if row not in chunks:
+                if row not in doc_of:
                     continue  # removed since the dense index was built
-                doc = found[chunks[row].doc_id]
+                doc = found[doc_of[row]]
                 if row not in doc.rows:
                     doc.rows.append(row)
                 if getattr(doc, which) is None:
@@ -194,25 +203,29 @@ class Retriever:
         sparse = s.sparse_weight / (k + doc.sparse[0]) if doc.sparse else 0.0
         return dense + sparse
 
-    def _hits(
-        self, ranked: list[tuple[str, _Candidate]], chunks: dict[int, StoredChunk], k: int
-    ) -> list[Hit]:
-        hits: list[Hit] = []
+    def _hits(self, ranked: list[tuple[str, _Candidate]], index: Index, k: int) -> list[Hit]:
+        """The first ``k`` passages of the ranked documents (``per_document`` each at most)."""
+        chosen: list[tuple[int, _Candidate]] = []
         for _, doc in ranked:
-            for row in doc.rows[: self.settings.per_document]:
-                hits.append(
-                    Hit(
-                        rank=len(hits) + 1,
-                        score=self._fused(doc),
-                        chunk=chunks[row],
-                        dense_score=doc.dense[1] if doc.dense else None,
-                        dense_rank=doc.dense[0] if doc.dense else None,
-                        sparse_score=doc.sparse[1] if doc.sparse else None,
-                        sparse_rank=doc.sparse[0] if doc.sparse else None,
-                    )
+            chosen += [(row, doc) for row in doc.rows[: self.settings.per_document]]
+            if len(chosen) >= k:
+                break
+        chunks = index.store.chunks([row for row, _ in chosen[:k]])
+        hits: list[Hit] = []
+        for row, doc in chosen[:k]:
+            if row not in chunks:
+                continue  # removed by another process since its document was looked up
+            hits.append(
+                Hit(
+                    rank=len(hits) + 1,
+                    score=self._fused(doc),
+                    chunk=chunks[row],
+                    dense_score=doc.dense[1] if doc.dense else None,
+                    dense_rank=doc.dense[0] if doc.dense else None,
+                    sparse_score=doc.sparse[1] if doc.sparse else None,
+                    sparse_rank=doc.sparse[0] if doc.sparse else None,
                 )
-                if len(hits) == k:
-                    return hits
+            )
         return hits
 
     def _rerank(self, query: str, hits: list[Hit], k: int) -> list[Hit]:
@@ -239,6 +252,12 @@ class Retriever:
             pool.remove(best)
             chosen.append(replace(best, rank=len(chosen) + 1))
         return chosen
+
+
+@functools.cache
+def _background() -> ThreadPoolExecutor:
+    """The threads BM25 searches run on, next to the embedding (one per core)."""
+    return ThreadPoolExecutor(len(os.sched_getaffinity(0)), thread_name_prefix="litrag-bm25")
 
 
 def open_retriever(uri: str | Path, settings: Settings) -> Retriever:

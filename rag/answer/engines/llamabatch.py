@@ -65,7 +65,11 @@ class Batcher:
         params.n_threads = model.llm.n_threads  # as the model's own context
         params.n_threads_batch = model.llm.n_threads_batch
         params.no_perf = True
-        params.flash_attn_type = lc.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as the model's own context
+        params.flash_attn_type = (  # as the model's own context: the same replies
+            lc.LLAMA_FLASH_ATTN_TYPE_ENABLED
+            if model.settings.flash_attention
+            else lc.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        )
         self.ctx = lc.llama_init_from_model(model.llm._model.model, params)
         if not self.ctx:
             raise GenerationError(f"{model.name}: llama.cpp could not make a {slots}-slot context")
@@ -74,6 +78,7 @@ class Batcher:
         self.slots = [_Slot(i) for i in range(slots)]
         self.waiting: deque[_Request] = deque()
         self.last_reused = 0
+        self.forgetting = False  # set by forget(); the stepping thread empties the free slots
         self.wake = threading.Condition()
         threading.Thread(target=self._run, name="llama-batch", daemon=True).start()
 
@@ -95,13 +100,29 @@ class Batcher:
         finally:
             request.cancelled = True  # a reader that stops early frees its slot
 
+    def forget(self) -> None:
+        """Empty the KV cells of every free slot before the next prompt is admitted (the
+        stepping thread does it: it alone touches the context)."""
+        with self.wake:
+            self.forgetting = True
+            self.wake.notify()
+
     # --- the stepping thread ------------------------------------------------------------------
 
     def _run(self) -> None:
         while True:
             with self.wake:
-                while not self.waiting and not any(s.request for s in self.slots):
+                while (
+                    not self.waiting
+                    and not self.forgetting
+                    and not any(s.request for s in self.slots)
+                ):
                     self.wake.wait()
+                if self.forgetting:
+                    for slot in self.slots:
+                        if slot.request is None:
+                            self._release(slot, forget=True)
+                    self.forgetting = False
                 self._admit()
             try:
                 self._step()

@@ -65,6 +65,7 @@ class LlamaModel:
                 n_batch=512,
                 n_threads=settings.threads or None,
                 n_threads_batch=settings.threads or None,
+                flash_attn=settings.flash_attention,
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
@@ -213,8 +214,11 @@ class LlamaModel:
         return np.array(out, dtype=np.float32)  # a copy: the next eval overwrites it
 
     def forget(self) -> None:
-        """Empty the KV cache: the next prompt is evaluated from its first token."""
+        """Empty the KV caches (this context's and the batched slots'): the next prompt is
+        evaluated from its first token."""
         self.llm.n_tokens = 0
+        if self._batcher is not None:
+            self._batcher.forget()
 
     @property
     def cached_tokens(self) -> int:

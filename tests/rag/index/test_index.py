@@ -10,13 +10,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from base.errors import IndexProblem
 from base.settings import Settings, load_settings
+from rag.index.dense import search_one
 from rag.index.embeddings import load_embedder
 from rag.index.ingest import ingest, remove
 from rag.index.local import Index
+from rag.index.writes import Batch
 from rag.retrieve.hybrid import Filters, Retriever
 from rag.retrieve.langchain import LitragRetriever
 
@@ -99,6 +102,26 @@ def test_other_index_kinds(sample: Path, tmp_path: Path, kind: str) -> None:
     index = Index.open(tmp_path, settings)
     assert index.dense.ntotal == index.store.counts()[1]
     assert search(tmp_path, settings)[0][0] == "pmid:21645374"
+
+
+def test_the_float16_scan_finds_what_the_float32_scan_finds(sample: Path, tmp_path: Path) -> None:
+    plain = load_settings({"index": {"float16_scan_from": 0}})
+    fast = load_settings({"index": {"float16_scan_from": 1, "search_threads": 2}})
+    ingest([sample], tmp_path, plain)
+    assert search(tmp_path, fast) == search(tmp_path, plain)
+    index = Index.open(tmp_path, fast)
+    vector = load_embedder(fast.embedding).embed_query(QUERY)
+    before = index.search_dense(vector, 5)
+    assert index._scan is not None  # the scan served it
+    gone = Batch(
+        relabel=(), replace=("pmid:21645374",), documents=(), chunks=(), vectors=vector[:0]
+    )
+    index.write(gone)
+    assert index._scan is None  # dropped with the change; the next search builds it again
+    after = index.search_dense(vector, 5)
+    assert np.array_equal(after[1], search_one(index.dense, vector, 5)[1])
+    assert not np.array_equal(after[1], before[1])
+    index.close()
 
 
 def test_filters(sample: Path, tmp_path: Path) -> None:

@@ -41,6 +41,18 @@ def test_openvino_agrees_with_sentence_transformers(shared: Path) -> None:
         assert float(np.min((mine * theirs).sum(axis=1))) >= 0.995
 
 
+def test_one_question_is_embedded_as_in_a_batch_of_one(shared: Path) -> None:
+    # embed_query skips the torch modules for plain mean pooling: the same vector.
+    embedder = load_embedder(EmbeddingSettings(runtime="openvino"))
+    assert embedder._mean_pooled
+    texts = ["Is BRAF V600E targetable in melanoma?", abstracts(shared, 1)[0]]  # one truncated
+    for text in texts:
+        assert np.allclose(embedder.embed_query(text), embedder.embed_queries([text]), atol=1e-6)
+    reference = SentenceTransformer(str(default_model_path()), device="cpu")
+    theirs = reference.encode_query(texts[:1])
+    assert float(embedder.embed_query(texts[0])[0] @ theirs[0]) >= 0.995
+
+
 def test_token_vectors_match_the_sentence_vector(shared: Path) -> None:
     # The verifier reads word vectors; with mean pooling their mean is the sentence vector.
     embedder = load_embedder(EmbeddingSettings(runtime="openvino"))

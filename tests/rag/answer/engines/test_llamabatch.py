@@ -74,3 +74,14 @@ def test_a_prompt_longer_than_a_slot_runs_in_the_own_context(batched: LlamaModel
     assert "".join(batched.stream(long, 5))
     with pytest.raises(GenerationError, match=r"more than generation\.context_tokens"):
         "".join(batched.stream(messages("MDM2 " * 900), 5))
+
+
+def test_forget_empties_the_slots(batched: LlamaModel) -> None:
+    batcher = batched.batcher()
+    assert batcher is not None
+    "".join(batched.stream(messages(TOPICS[0]), 3))
+    "".join(batched.stream(messages(TOPICS[0]), 3))
+    assert batcher.last_reused > 0  # the same prompt again: its cells were kept
+    batched.forget()
+    "".join(batched.stream(messages(TOPICS[0]), 3))
+    assert batcher.last_reused == 0  # evaluated from its first token

@@ -99,7 +99,9 @@ def test_labels_are_scored_by_transformers_by_default(
 
 
 def test_multi_token_options_score_their_continuation(llama: LlamaModel) -> None:
-    own = LlamaModel(GenerationSettings(score_engine="llama.cpp"), llama.source, "own")
+    # Plain attention: its logits do not depend on how the prompt was split into batches.
+    plain = GenerationSettings(score_engine="llama.cpp", flash_attention=False)
+    own = LlamaModel(plain, llama.source, "own")
     messages = judge_messages("MDM2 is amplified.", "MDM2 was amplified in 5% of tumours.")
     yes, long_yes = own.option_scores(messages, ["yes", "yes, it does"])
     assert long_yes < yes  # more tokens to explain: a lower log-likelihood
@@ -121,8 +123,12 @@ def test_follow_up_reuses_the_cached_prefix(llama: LlamaModel) -> None:
     assert batcher.last_reused > len(llama.prompt_ids(FOLLOW)) * 0.8
 
 
-def test_follow_up_reuses_the_cached_prefix_in_the_own_context(llama: LlamaModel) -> None:
-    llama = LlamaModel(GenerationSettings(parallel=1), llama.source, "own")
+@pytest.mark.parametrize("flash", [False, True])
+def test_follow_up_reuses_the_cached_prefix_in_the_own_context(
+    llama: LlamaModel, flash: bool
+) -> None:
+    settings = GenerationSettings(parallel=1, flash_attention=flash)
+    llama = LlamaModel(settings, llama.source, "own")
     "".join(llama.stream(FIRST, 10))
     ids = llama.prompt_ids(FOLLOW)
     warm = llama.feed(ids)
@@ -131,7 +137,10 @@ def test_follow_up_reuses_the_cached_prefix_in_the_own_context(llama: LlamaModel
     cold = llama.feed(ids)
     assert llama.last_evaluated == len(ids)
     assert int(np.argmax(warm)) == int(np.argmax(cold))
-    assert np.abs(warm - cold).max() < 0.05
+    if not flash:
+        assert np.abs(warm - cold).max() < 0.05
+    else:  # flash attention's logits move with the batch split: 0.54 at most, measured
+        assert np.abs(warm - cold).mean() < 0.2 and np.abs(warm - cold).max() < 1.5
 
 
 def test_unloadable_gguf_names_the_file_and_both_reasons(
