@@ -194,7 +194,26 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-@functools.cache
+_LOADED: dict[EmbeddingSettings, Embedder] = {}
+_LOADING = threading.Lock()
+
+
 def load_embedder(settings: EmbeddingSettings) -> Embedder:
-    """The embedder for ``settings``, loaded once per process."""
-    return Embedder(settings)
+    """The embedder for ``settings``, loaded once per process (until :func:`unload_embedder`)."""
+    with _LOADING:
+        if settings not in _LOADED:
+            _LOADED[settings] = Embedder(settings)
+        return _LOADED[settings]
+
+
+def is_loaded(settings: EmbeddingSettings) -> bool:
+    """True when this process holds the embedder for ``settings`` already."""
+    with _LOADING:
+        return settings in _LOADED
+
+
+def unload_embedder(settings: EmbeddingSettings) -> None:
+    """Forget the embedder for ``settings``: its memory goes once nothing else holds it, and the
+    next :func:`load_embedder` loads it again."""
+    with _LOADING:
+        _LOADED.pop(settings, None)
