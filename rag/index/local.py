@@ -27,7 +27,7 @@ import numpy as np
 from base.errors import IndexProblem
 from base.settings import Settings
 from corpus.model import Document
-from rag.index.dense import MIN_PQ_TRAIN, make_index, set_search_depth
+from rag.index.dense import MIN_PQ_TRAIN, make_index, reserve, set_search_depth
 from rag.index.embeddings import DEFAULT_MODEL_NAME, cpu_has_bf16, load_embedder
 from rag.index.sparse import Sparse
 from rag.index.store import Store
@@ -243,6 +243,7 @@ class Index:
                     index.add_with_ids(vectors, rows)
                 return index
         index = make_index(kind, dim)
+        reserve(index, self.store.counts()[1])
         for rows, vectors in self.store.vectors(dim):
             index.add_with_ids(vectors, rows)
         return index

@@ -162,7 +162,7 @@ class _Counts:
             dtype=model.dtype,
         )  # bm25s: math.log per term into a float32 array
         average = lengths.mean()  # bm25s: np.array(lengths).mean()
-        step = 1 << 22  # in slices, so the float64 temporaries stay ~100 MB
+        step = 1 << 20  # in slices, so the float64 temporaries stay ~50 MB
         for start in range(0, len(data), step):
             part = slice(start, start + step)
             at = np.arange(start, min(start + step, len(data)))

@@ -204,8 +204,9 @@ class Store:
         chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return int(docs), int(chunks)
 
-    def vectors(self, dim: int, batch: int = 50_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """All (rows, float32 vectors) in row order, ``batch`` at a time."""
+    def vectors(self, dim: int, batch: int = 16_384) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """All (rows, float32 vectors) in row order, ``batch`` at a time (~50 MB of temporary
+        copies for 384-d vectors)."""
         cursor = self.db.execute("SELECT row, vector FROM chunks ORDER BY row")
         while block := cursor.fetchmany(batch):
             rows = np.fromiter((r for r, _ in block), dtype=np.int64, count=len(block))
