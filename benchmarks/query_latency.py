@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/query_latency.py --source /tmp/shared_index --chunks 100000
     .venv/bin/python benchmarks/query_latency.py --source /tmp/shared_index --chunks 100000 \
         --backend milvus-lite       # the same scratch index copied into milvus-lite
+    .venv/bin/python benchmarks/query_latency.py --source /tmp/shared_index --chunks 100000 \
+        --backend both              # the local scratch index, then its milvus-lite copy
 
 Builds a scratch index of ``--chunks`` chunks by copying the real chunks of ``--source`` (an
 index of ../shared/corpus) as often as needed: BM25 sees real text, FAISS gets each copy's stored
@@ -110,6 +112,7 @@ def time_served(retriever: Retriever, questions: list[str]) -> None:
         stages["embed"].append((t1 - t0) * 1000)
     for name, values in stages.items():
         print(f"{name:>5}: {percentiles(values)}")
+    print(f"load average {os.getloadavg()[0]:.2f}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
@@ -122,7 +125,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--kind", default="flat", choices=["flat", "hnsw", "ivfpq"])
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--backend", default="local", choices=["local", "milvus-lite"])
+    parser.add_argument("--backend", default="local", choices=["local", "milvus-lite", "both"])
     args = parser.parse_args()
     settings = load_settings({"index": {"kind": args.kind}})
     questions = [q.question for q in load_bioasq(ROOT.parent / "shared/gold/bioasq")][
@@ -140,7 +143,9 @@ def main() -> None:
             f"built {args.chunks:,}-chunk {args.kind} index in {time.perf_counter() - start:.0f} s"
         )
         uri = tmp
-        if args.backend == "milvus-lite":
+        if args.backend == "both":
+            measure(uri, settings, questions)
+        if args.backend != "local":
             uri = f"milvus+lite://{tmp}/latency.db"
             start = time.perf_counter()
             copy_index(tmp, uri, settings)

@@ -18,6 +18,7 @@ it if that changes it.
 from __future__ import annotations
 
 import ctypes
+import gc
 import itertools
 import queue
 import threading
@@ -35,7 +36,7 @@ from corpus import read_stream
 from corpus.model import Document
 from rag.index.backend import is_local, open_index
 from rag.index.chunking import Chunk, Chunker
-from rag.index.embeddings import Embedder, load_embedder
+from rag.index.embeddings import Embedder, is_loaded, load_embedder, unload_embedder
 from rag.index.local import WriteLock
 from rag.index.merging import Merger, Sorted, Writable
 from rag.index.writes import Batch
@@ -63,14 +64,27 @@ def ingest(
 
     ``uri`` is a directory (locked while this process writes it) or a Milvus URI
     (:func:`rag.index.backend.open_index`).
+
+    When this call loaded the embedding model (``rag ingest``; not the web app, whose searches
+    hold it), the model is let go before the index is finished: its weights and inference
+    buffers were ~390 MB of RSS here (OpenVINO bf16 MiniLM, 1,116 -> 725 MB, 2026-11-22), room
+    the dense index and BM25 builds of a large file need (benchmarks/ingest_memory.py).
     """
     started = time.perf_counter()
-    embedder = load_embedder(settings.embedding)
+    owner = not is_loaded(settings.embedding)
+    dimension = load_embedder(settings.embedding).dimension
     lock = WriteLock(Path(uri)) if is_local(uri) else None
     try:
-        index = open_index(uri, settings, dimension=embedder.dimension)
+        index = open_index(uri, settings, dimension=dimension)
         try:
+            embedder = load_embedder(settings.embedding)
             report = ingest_into(index, paths, settings, embedder, progress)
+            del embedder
+            if owner:
+                unload_embedder(settings.embedding)
+                gc.collect()  # the pipeline's generators and threads may hold it in cycles
+                release_memory()
+            index.finish()
         finally:
             index.close()
     finally:
@@ -87,7 +101,8 @@ def ingest_into(
     embedder: Embedder,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Stream the documents under ``paths`` into an open ``index``, then finish it.
+    """Stream the documents under ``paths`` into an open ``index``; the caller finishes it
+    (``index.finish()``) once the embedder's memory is let go.
 
     ``progress`` gets (records written, records read so far): the total grows while reading.
     """
@@ -109,7 +124,6 @@ def ingest_into(
                 progress(done, max(done, read[0]))
     finally:
         stop(ready, cut)
-    index.finish()
     documents, chunks, skipped = merger.tally()
     return IngestReport(documents, chunks, skipped, errors)
 

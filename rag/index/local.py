@@ -28,7 +28,7 @@ import numpy as np
 from base.errors import IndexProblem
 from base.settings import Settings
 from corpus.model import Document
-from rag.index.dense import MIN_PQ_TRAIN, make_index, search_one, set_search_depth
+from rag.index.dense import MIN_PQ_TRAIN, make_index, reserve, search_one, set_search_depth
 from rag.index.embeddings import DEFAULT_MODEL_NAME, cpu_has_bf16, load_embedder
 from rag.index.flatscan import FlatScan, default_threads
 from rag.index.sparse import Sparse
@@ -175,8 +175,10 @@ class Index:
         self.settings = settings
         self.manifest = manifest
         self.store = Store(folder / "store.sqlite")
-        self.dense = self._load_dense()
-        self._sparse: Sparse | None = None  # loaded on first search: writers rebuild it in save()
+        # Both loaded on first use: a writer of a flat index never holds dense (it is rebuilt
+        # from the store by finish()), and save() builds BM25 from the store.
+        self._dense: faiss.Index | None = None
+        self._sparse: Sparse | None = None
         self._rebuild = self.untrained  # dense is rebuilt from the store by finish()
         self._changed = False  # a write changed passages: finish() saves dense and BM25
         self._scan: FlatScan | None = None  # float16 copy of a big flat index (search_dense)
@@ -206,6 +208,17 @@ class Index:
     def close(self) -> None:
         """Close the store."""
         self.store.close()
+
+    @property
+    def dense(self) -> faiss.Index:
+        """The dense index, loaded (or rebuilt from the store, if stale) on first use."""
+        if self._dense is None:
+            self._dense = self._load_dense()
+        return self._dense
+
+    @dense.setter
+    def dense(self, index: faiss.Index) -> None:
+        self._dense = index
 
     def _load_dense(self) -> faiss.Index:
         stamp = _read_json(self.folder / "dense.json")
@@ -264,6 +277,7 @@ class Index:
                     index.add_with_ids(vectors, rows)
                 return index
         index = make_index(kind, dim)
+        reserve(index, self.store.counts()[1])
         for rows, vectors in self.store.vectors(dim):
             index.add_with_ids(vectors, rows)
         return index
@@ -271,7 +285,8 @@ class Index:
     @property
     def untrained(self) -> bool:
         """True while an IVF-PQ index is standing in as exact search (too few vectors yet)."""
-        return self.settings.index.kind == "ivfpq" and not isinstance(self.dense, faiss.IndexIVFPQ)
+        kind = self.settings.index.kind
+        return kind == "ivfpq" and not isinstance(self.dense, faiss.IndexIVFPQ)
 
     @property
     def sparse(self) -> Sparse:
@@ -282,8 +297,7 @@ class Index:
         return self._sparse
 
     def _build_sparse(self) -> Sparse:
-        rows, texts = self.store.embed_texts()
-        return Sparse.build(rows, texts)
+        return Sparse.build_blocks(self.store.embed_text_blocks())
 
     def matches(self, doc: Document) -> list[tuple[Document, str]]:
         """Stored documents that are the same paper as ``doc`` (same id, PMID, PMCID or DOI),
@@ -302,6 +316,8 @@ class Index:
                     for doc in batch.relabel:
                         self.store.update_record(doc)
             return
+        if self.settings.index.kind != "flat" and not self._rebuild:
+            self.dense  # noqa: B018 -- loaded from its file before the store moves past its stamp
         rows: list[int] = []
         with self.store.transaction():
             for doc in batch.relabel:
@@ -318,17 +334,21 @@ class Index:
 
     def finish(self) -> None:
         """After the last write: rebuild the dense index if it must be, save dense and BM25."""
-        if self._rebuild:
-            self.dense = self.build_dense()
         if self._changed or self._rebuild:
-            self.save()
+            self.save(rebuild=self._rebuild)
         self._changed = self._rebuild = False
 
     def update_dense(self, gone: list[int], rows: np.ndarray, vectors: np.ndarray) -> bool:
         """Remove the ``gone`` rows from the dense index and add ``rows``; True when it must be
-        rebuilt from the store instead (HNSW cannot remove; IVF-PQ not trained yet)."""
+        rebuilt from the store instead (HNSW cannot remove; IVF-PQ not trained yet; flat always).
+
+        A flat index is rebuilt from the store's vectors at the end rather than held in memory
+        while batches stream in: it is 1,544 bytes a passage, ~650 MB at the 419k passages of
+        a 1 GB PubMed file, and copying the store's vectors into it block by block takes
+        seconds (benchmarks/ingest_memory.py).
+        """
         self._scan = None
-        if self._rebuild:
+        if self._rebuild or self.settings.index.kind == "flat":
             return True
         if gone:
             if self.settings.index.kind == "hnsw":
@@ -339,15 +359,21 @@ class Index:
             self.dense.add_with_ids(vectors, rows)
         return False
 
-    def save(self) -> None:
-        """Write the dense and BM25 indexes, stamped with the store's generation."""
+    def save(self, rebuild: bool = False) -> None:
+        """Write the dense index (built afresh from the store with ``rebuild``) and BM25, each
+        stamped with the store's generation.
+
+        One at a time, each let go once written (and loaded again on first search): the two
+        are never in memory together, nor the flat index with BM25's build.
+        """
         generation = self.store.generation
         (self.folder / "dense.json").unlink(missing_ok=True)
-        _write_atomic(self.folder / "dense.faiss", self.dense)
+        _write_atomic(self.folder / "dense.faiss", self.build_dense() if rebuild else self.dense)
+        self._dense = None
         stamp = {"generation": generation, "kind": self.settings.index.kind}
         _write_atomic(self.folder / "dense.json", json.dumps(stamp).encode())
-        self._sparse = self._build_sparse()
-        self._sparse.save(self.folder / "bm25", generation)
+        self._sparse = None
+        self._build_sparse().save(self.folder / "bm25", generation)
 
     def stats(self) -> dict[str, object]:
         """``rag stats``: sizes, build settings and the fingerprint."""

@@ -204,18 +204,20 @@ class Store:
         chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return int(docs), int(chunks)
 
-    def vectors(self, dim: int, batch: int = 50_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """All (rows, float32 vectors) in row order, ``batch`` at a time."""
+    def vectors(self, dim: int, batch: int = 16_384) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """All (rows, float32 vectors) in row order, ``batch`` at a time (~50 MB of temporary
+        copies for 384-d vectors)."""
         cursor = self.db.execute("SELECT row, vector FROM chunks ORDER BY row")
         while block := cursor.fetchmany(batch):
             rows = np.fromiter((r for r, _ in block), dtype=np.int64, count=len(block))
             data = np.frombuffer(b"".join(v for _, v in block), dtype=np.float16)
             yield rows, data.reshape(len(block), dim).astype(np.float32)
 
-    def embed_texts(self) -> tuple[np.ndarray, list[str]]:
-        """All chunk rows and the texts BM25 indexes, in row order."""
-        pairs = self.db.execute("SELECT row, embed_text FROM chunks ORDER BY row").fetchall()
-        return np.array([r for r, _ in pairs], dtype=np.int64), [t for _, t in pairs]
+    def embed_text_blocks(self, batch: int = 20_000) -> Iterator[tuple[np.ndarray, list[str]]]:
+        """All chunk rows and the texts BM25 indexes, in row order, ``batch`` at a time."""
+        cursor = self.db.execute("SELECT row, embed_text FROM chunks ORDER BY row")
+        while block := cursor.fetchmany(batch):
+            yield np.array([r for r, _ in block], dtype=np.int64), [t for _, t in block]
 
     def sample(self, n: int, dim: int) -> tuple[list[str], np.ndarray]:
         """The embedded texts and stored vectors of the first ``n`` chunks (a fixed sample)."""

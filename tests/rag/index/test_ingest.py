@@ -9,8 +9,10 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +20,7 @@ import rag.index.ingest as ingest_module
 from base.settings import Settings
 from corpus import read_many
 from corpus.model import content_hash
+from rag.index.embeddings import load_embedder, unload_embedder
 from rag.index.ingest import ingest
 from rag.index.local import Index
 
@@ -74,6 +77,33 @@ def test_small_batches_store_what_reading_everything_merges(
     assert seen[0][0] == 3 and seen[0][1] <= 3 * (2 * ingest_module.AHEAD + 3)
     again = ingest(files, tmp_path / "index", Settings())
     assert (again.documents, again.skipped) == (0, len(wanted))
+
+
+def test_the_model_is_let_go_before_the_index_is_finished(
+    files: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rag ingest`` frees the model's memory before dense and BM25 are built; a process that
+    held the model before (the web app) keeps it."""
+    settings = Settings()
+    models: list[weakref.ref[Any]] = []
+    alive: list[bool] = []
+    stream, finish = ingest_module.ingest_into, Index.finish
+
+    def spy_stream(index: Any, paths: Any, settings: Any, embedder: Any, *rest: Any) -> Any:
+        models.append(weakref.ref(embedder))
+        return stream(index, paths, settings, embedder, *rest)
+
+    def spy_finish(self: Index) -> None:
+        alive.append(models[-1]() is not None)
+        finish(self)
+
+    monkeypatch.setattr(ingest_module, "ingest_into", spy_stream)
+    monkeypatch.setattr(Index, "finish", spy_finish)
+    unload_embedder(settings.embedding)
+    ingest(files[:1], tmp_path / "a", settings)
+    held = load_embedder(settings.embedding)
+    ingest(files[:1], tmp_path / "b", settings)
+    assert alive == [False, True] and load_embedder(settings.embedding) is held
 
 
 def test_a_stage_hands_on_items_then_its_error_and_stops() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import bm25s
@@ -59,3 +60,19 @@ def test_no_pickle_in_the_saved_files(sparse: Sparse, tmp_path: Path) -> None:
 
 def test_query_of_only_stop_words_finds_nothing(sparse: Sparse) -> None:
     assert sparse.search("x y z the of", 5) == []
+
+
+def test_block_build_scores_equal_bm25s_own_build(shared: Path) -> None:
+    """Built 97 passages at a time, BM25 scores every passage exactly as bm25s's one-shot
+    ``index`` does (1,000 PubMedQA abstracts, plus an empty passage and one of stop words)."""
+    lines = (shared / "corpus/pubmedqa/pqal_contexts.jsonl").read_text().splitlines()
+    texts = [json.loads(line)["text"] for line in lines] + ["", "the of and"]
+    rows = np.arange(len(texts), dtype=np.int64) * 3
+    reference = bm25s.BM25()
+    reference.index(tokenize(texts, as_ids=True), show_progress=False)
+    blocks = [(rows[i : i + 97], texts[i : i + 97]) for i in range(0, len(texts), 97)]
+    built = Sparse.build_blocks(blocks)
+    assert np.array_equal(built.rows, rows)
+    for query in ("asthma budesonide", "programmed cell death mitochondria", "zebrafish"):
+        terms = tokenize([query], as_ids=False)[0]
+        assert np.array_equal(built.model.get_scores(terms), reference.get_scores(terms)), query
