@@ -28,7 +28,7 @@ from sentence_transformers import CrossEncoder
 
 from base.errors import ConfigError
 from base.settings import RetrievalSettings
-from rag.index.embeddings import cpu_has_bf16
+from rag.index.embeddings import bucketed, cpu_has_bf16
 
 log = logging.getLogger(__name__)
 _BATCH = 16  # pairs per call: sorted by length, so a batch pads to its own longest pair
@@ -104,8 +104,10 @@ class Reranker:
             for a in range(0, len(order), _BATCH):
                 chosen = order[a : a + _BATCH]
                 features = self._features([(query, passages[i]) for i in chosen])
-                out = self.compiled.token_embeddings(features)  # output 0: the logits
-                logits[chosen] = out.reshape(len(chosen), -1)[:, 0].numpy()
+                # Padded to a few shapes: OpenVINO keeps memory for each shape it has run.
+                padded = bucketed(features, _BATCH, self.model.max_seq_length)
+                out = self.compiled.token_embeddings(padded)  # output 0: the logits
+                logits[chosen] = out.reshape(len(out), -1)[: len(chosen), 0].numpy()
         return [float(s) for s in 1.0 / (1.0 + np.exp(-logits))]
 
     def order(

@@ -47,7 +47,8 @@ def test_one_question_is_embedded_as_in_a_batch_of_one(shared: Path) -> None:
     assert embedder._mean_pooled
     texts = ["Is BRAF V600E targetable in melanoma?", abstracts(shared, 1)[0]]  # one truncated
     for text in texts:
-        assert np.allclose(embedder.embed_query(text), embedder.embed_queries([text]), atol=1e-6)
+        one, batch = embedder.embed_query(text)[0], embedder.embed_queries([text])[0]
+        assert float(one @ batch) >= 0.9999  # bf16 rounding: a batch pads to 8 rows, this to 1
     reference = SentenceTransformer(str(default_model_path()), device="cpu")
     theirs = reference.encode_query(texts[:1])
     assert float(embedder.embed_query(texts[0])[0] @ theirs[0]) >= 0.995
