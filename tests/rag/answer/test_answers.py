@@ -122,15 +122,26 @@ def test_the_question_is_embedded_once_per_answer(
         embedder = p.retriever.embedder
         queries: list[list[str]] = []
         documents: list[list[str]] = []
+        inside: list[bool] = []  # embed_query may batch through embed_queries: count it once
+
+        def embed_query(text: str) -> np.ndarray:
+            queries.append([text])
+            inside.append(True)
+            try:
+                return Embedder.embed_query(embedder, text)
+            finally:
+                inside.pop()
 
         def embed_queries(texts: Sequence[str]) -> np.ndarray:
-            queries.append(list(texts))
+            if not inside:
+                queries.append(list(texts))
             return Embedder.embed_queries(embedder, texts)
 
         def embed_documents(texts: Sequence[str]) -> np.ndarray:
             documents.append(list(texts))
             return Embedder.embed_documents(embedder, texts)
 
+        monkeypatch.setattr(embedder, "embed_query", embed_query)
         monkeypatch.setattr(embedder, "embed_queries", embed_queries)
         monkeypatch.setattr(embedder, "embed_documents", embed_documents)
         answer = p.ask(MDM2, mode=mode)
