@@ -301,7 +301,7 @@ class AnswerSettings(_Section):
         description="The support an uncited sentence's best source needs to be attached. Higher "
         "than support_threshold: the best of several sources passes a threshold by chance more "
         "often than the one a sentence cites. On Citation-Integrity dev, 80% of the claims "
-        "scoring >= 0.70 are accurate against 54% of those between 0.574 and 0.70; all 7 "
+        "scoring >= 0.70 are accurate against 60% of those between 0.574 and 0.70; all 7 "
         "uncited SmolLM2 sentences attached at 0.586-0.62 over 100 PubMedQA dev answers were "
         "wrong (hand check, 2026-11-22).",
     )
