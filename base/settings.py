@@ -264,12 +264,12 @@ class AnswerSettings(_Section):
         "(benchmarks/tune_answers.py).",
     )
     support_threshold: float = Field(
-        0.574,
+        0.596,
         ge=0,
         le=1,
         description="A cited passage supports a sentence when the verifier's calibrated "
-        "probability (rag/answer/verify.py) reaches this. 0.574 keeps 80% of the accurate "
-        "Citation-Integrity dev citations and catches 46% of the inaccurate ones "
+        "probability (rag/answer/verify.py) reaches this. 0.596 keeps 80% of the accurate "
+        "Citation-Integrity dev citations and catches 56% of the inaccurate ones "
         "(benchmarks/fit_verifier.py).",
     )
     judge: Literal["auto", "on", "off"] = Field(
@@ -300,8 +300,8 @@ class AnswerSettings(_Section):
         le=1,
         description="The support an uncited sentence's best source needs to be attached. Higher "
         "than support_threshold: the best of several sources passes a threshold by chance more "
-        "often than the one a sentence cites. On Citation-Integrity dev, 80% of the claims "
-        "scoring >= 0.70 are accurate against 60% of those between 0.574 and 0.70; all 7 "
+        "often than the one a sentence cites. On Citation-Integrity dev, 84% of the claims "
+        "scoring >= 0.70 are accurate against 54% of those between 0.596 and 0.70; all 7 "
         "uncited SmolLM2 sentences attached at 0.586-0.62 over 100 PubMedQA dev answers were "
         "wrong (hand check, 2026-11-22).",
     )

@@ -62,6 +62,8 @@ USED = (
     "align_mean",
     "align_low",
     *CONFLICTS,
+    "cited_with_others",
+    "cites_others",
 )
 Model = tuple[np.ndarray, np.ndarray, np.ndarray, float]  # mean, scale, coef, bias
 
@@ -92,13 +94,14 @@ def signal_matrix(embedder: Embedder, pairs: Sequence[Pair], idf: dict[str, floa
         chunk = passages[i : i + 256]
         spans = [split_sentences(p) or [(0, len(p))] for p in chunk]
         views.update(zip(chunk, view_passages(embedder, chunk, spans), strict=True))
-    keys = list(dict.fromkeys((p.question, p.claim) for p in pairs))
+    keys = list(dict.fromkeys((p.question, p.claim, p.form) for p in pairs))
     claims = {}
     for i in range(0, len(keys), 256):
         chunk = keys[i : i + 256]
-        found = view_claims(embedder, [c for _, c in chunk], [q for q, _ in chunk], idf)
+        found = view_claims(embedder, [c for _, c, _ in chunk], [q for q, _, _ in chunk], idf,
+                            [f for _, _, f in chunk])  # fmt: skip
         claims.update(zip(chunk, found, strict=True))
-    return np.array([pair_signals(claims[(p.question, p.claim)], views[p.passage])[0]
+    return np.array([pair_signals(claims[(p.question, p.claim, p.form)], views[p.passage])[0]
                      for p in pairs])  # fmt: skip
 
 

@@ -2,8 +2,10 @@
 
 Citation-Integrity (Sarol et al. 2024): each claim cites one document whose five segments are the
 passage; SUPPORT = an accurate citation (label 1), REFUTE or no evidence (NEI) = inaccurate (0).
-The claim keeps only the sentence(s) holding its target citation (``<|cit|>``/``<|multi_cit|>``);
-citation markers and the brackets they leave are removed.
+The claim keeps only the sentence(s) holding its target citation (``<|cit|>``/``<|multi_cit|>``),
+or the clause ending at it when the sentence cites other papers too (``eval.claims.clean_claim``);
+citation markers and the brackets they leave are removed, and how the claim cited the paper is
+kept as its ``form``.
 
 BioASQ (``bioasq_pairs``): an ideal-answer sentence against the five sentences of its own
 question's snippets closest to it (1), against those of the nearest other question that shares
@@ -25,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from eval.claims import clean_claim
+from eval.claims import citation_form, clean_claim
 from rag.answer.citations import split_sentences
-from rag.answer.signals import numbers
+from rag.answer.signals import PLAIN, CitationForm, numbers
 from rag.index.embeddings import Embedder
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -42,6 +44,7 @@ class Pair:
     passage: str
     label: int  # 1 = the passage supports the claim
     kind: str  # SUPPORT/REFUTE/NEI, own/near/restated_own/restated_invented, number/...
+    form: CitationForm = PLAIN  # how the claim cites the passage
 
 
 def citint(split: str, shared: Path = SHARED) -> list[Pair]:
@@ -58,7 +61,14 @@ def citint(split: str, shared: Path = SHARED) -> list[Pair]:
             passage = " ".join(s.strip() for s in corpus[doc]["abstract"] if s.strip())
             if passage:
                 pairs.append(
-                    Pair("", clean_claim(row["claim"]), passage, int(kind == "SUPPORT"), kind)
+                    Pair(
+                        "",
+                        clean_claim(row["claim"]),
+                        passage,
+                        int(kind == "SUPPORT"),
+                        kind,
+                        citation_form(row["claim"]),
+                    )
                 )
     return pairs
 

@@ -186,7 +186,9 @@ def verify_claim(
     """The verdicts on one claim's pairs (all the same claim), from one verify call; their
     ``verify_ms`` is the call's time plus ``extra_ms``."""
     start = time.perf_counter()
-    verdicts = verifier.verify([pairs[0].claim], [p.passage for p in pairs])[0]
+    verdicts = verifier.verify([pairs[0].claim], [p.passage for p in pairs], forms=[pairs[0].form])[
+        0
+    ]
     ms = round((time.perf_counter() - start) * 1000 + extra_ms, 2)
     return [
         ClaimResult(

@@ -26,11 +26,14 @@ from typing import Literal
 
 from base.errors import GoldError
 from rag.answer.citations import split_sentences
+from rag.answer.signals import PLAIN, CitationForm
 
 CORPUS_NAME = "corpus.jsonl"
 ClaimLabel = Literal["SUPPORT", "REFUTE", "NEI"]
 _EVIDENCE_LABELS = ("SUPPORT", "REFUTE")
 _MARK = re.compile(r"<\|(?:cit|multi_cit|other_cit)\|>")
+_GROUP = re.compile(r"\[?\s*(?:<\|[a-z_]+\|>[\s,;]*)+\]?")  # adjacent markers, one group
+MIN_CLAUSE_WORDS = 4  # a shorter clause ("and in [<|cit|>]") leaves the whole sentence to judge
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class ClaimPair:
     label: ClaimLabel
     passage: str
     source: str  # file:line of the claim
+    form: CitationForm = PLAIN  # how the citing text cites the paper
 
     @property
     def accurate(self) -> bool:
@@ -55,14 +59,37 @@ class ClaimPair:
 
 
 def clean_claim(text: str) -> str:
-    """The sentence(s) of a citing text that hold its target citation, markers removed.
+    """The part of a citing text that its target citation backs, markers removed.
 
     The target citation is ``<|cit|>`` or ``<|multi_cit|>``; ``<|other_cit|>`` marks another
-    paper's citation. The markers go, and so do the brackets, numbers and "et al." parentheses
-    they leave. ``benchmarks/fit_verifier.py`` prepares its training data with this too.
+    paper's citation. The claim is the sentence(s) holding the target; when the sentence cites
+    other papers too, only its clause ending at the target's marker (from the marker before it),
+    if that clause has :data:`MIN_CLAUSE_WORDS` words: "A [<|other_cit|>], and B [<|cit|>]"
+    claims B. The markers go, and so do the brackets, numbers and "et al." parentheses they
+    leave. ``benchmarks/fit_verifier.py`` prepares its training data with this too.
     """
     # A marker just after a full stop cites the sentence before it: "x.<|cit|> Y", "x. [<|cit|>]"
     text = re.sub(r"(?<!\bal)([.!?])\s*(\[?(?:<\|[a-z_]+\|>[\s,;]*)+\]?)(\s|$)", r" \2\1\3", text)
+    if "<|other_cit|>" in text:
+        last = 0
+        for m in _GROUP.finditer(text):
+            if "<|cit|>" in m.group() or "<|multi_cit|>" in m.group():
+                clause = _sentences_cleaned(text[last : m.end()])
+                if len(clause.split()) >= MIN_CLAUSE_WORDS:
+                    return clause
+                break
+            last = m.end()
+    return _sentences_cleaned(text)
+
+
+def citation_form(text: str) -> CitationForm:
+    """How a citing text cites its target: in a group of several papers (``<|multi_cit|>``),
+    and whether it cites other papers elsewhere (``<|other_cit|>``)."""
+    return CitationForm(with_others="<|multi_cit|>" in text, others="<|other_cit|>" in text)
+
+
+def _sentences_cleaned(text: str) -> str:
+    """The sentences of ``text`` holding the target citation, markers and their debris removed."""
     sentences = [text[a:b] for a, b in split_sentences(text)] or [text]
     keep = [s for s in sentences if "<|cit|>" in s or "<|multi_cit|>" in s] or sentences
     out = _MARK.sub("", " ".join(keep))
@@ -125,7 +152,7 @@ def _claim_pairs(entry: object, passages: Mapping[str, str], where: str) -> Iter
     cited, evidence = entry.get("cited_doc_ids"), entry.get("evidence") or {}
     if not isinstance(cited, list) or not isinstance(evidence, dict):
         raise GoldError(f"{where}: 'cited_doc_ids' must be a list and 'evidence' an object")
-    claim = clean_claim(entry["claim"])
+    claim, form = clean_claim(entry["claim"]), citation_form(entry["claim"])
     for doc_id in dict.fromkeys(str(d) for d in cited):
         if doc_id not in passages:
             raise GoldError(f"{where}: cited document {doc_id} is not in {CORPUS_NAME}")
@@ -137,6 +164,7 @@ def _claim_pairs(entry: object, passages: Mapping[str, str], where: str) -> Iter
                 label=_label(evidence.get(doc_id), f"{where} (document {doc_id})"),
                 passage=passages[doc_id],
                 source=where,
+                form=form,
             )
 
 

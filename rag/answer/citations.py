@@ -19,6 +19,7 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from rag.answer.records import Citation, Removed, Sentence, Source
+from rag.answer.signals import PLAIN, CitationForm
 
 if TYPE_CHECKING:  # verify imports this module's sentence splitting
     from rag.answer.verify import Verdict, Verifier
@@ -49,6 +50,7 @@ _STOP = frozenset(STOPWORDS_EN_PLUS)
 _ENUMERATOR = re.compile(r"\(?\d{1,3}[.)]|[-*•]")
 _BULLET = re.compile(r"^(?:[-*•]|\(?\d{1,3}\))\s+")
 MIN_CLAIM_WORDS = 2  # content words (not numbers) a sentence needs to assert anything
+MIN_CLAUSE_WORDS = 4  # words a clause needs to be judged alone (as eval.claims.clean_claim)
 _stemmer = Stemmer.Stemmer("english")
 
 
@@ -59,6 +61,8 @@ class Claim:
     text: str
     cited: tuple[int, ...]  # valid source numbers, in order, without repeats
     paragraph: int = 0
+    form: CitationForm = PLAIN  # how its markers cite (one of the verifier's signals)
+    clauses: tuple[tuple[int, str], ...] = ()  # (source, its own clause) when markers stand apart
 
 
 def expand_marker(body: str) -> list[int]:
@@ -111,6 +115,46 @@ def strip_markers(text: str, valid: int) -> tuple[str, tuple[int, ...]]:
     return re.sub(r"\s+", " ", clean).strip(), tuple(dict.fromkeys(cited))
 
 
+def _marker_groups(text: str, valid: int) -> list[tuple[int, int, set[int]]]:
+    """(start, end, valid numbers) of each run of markers in ``text`` ("[1][2]" is one run)."""
+    groups: list[tuple[int, int, set[int]]] = []
+    for m in MARKER.finditer(text):
+        named = {n for n in expand_marker(m.group(1)) if 1 <= n <= valid}
+        if groups and not text[groups[-1][1] : m.start()].strip():
+            start, _, before = groups[-1]
+            groups[-1] = (start, m.end(), before | named)
+        else:
+            groups.append((m.start(), m.end(), named))
+    return [g for g in groups if g[2]]
+
+
+def citation_form(text: str, valid: int) -> CitationForm:
+    """How the markers of one sentence cite: a marker naming several valid sources ("[1, 2]";
+    adjacent markers "[1][2]" count as one), several markers apart ("A [1], B [2].")."""
+    groups = _marker_groups(text, valid)
+    return CitationForm(with_others=any(len(g[2]) > 1 for g in groups), others=len(groups) > 1)
+
+
+def cited_clauses(text: str, valid: int) -> tuple[tuple[int, str], ...]:
+    """Each source's own clause in a sentence whose markers stand apart ("A [1], and B [2]."):
+    from the marker before its own to its own, markers taken off. A source named in two places,
+    or whose clause has fewer than :data:`MIN_CLAUSE_WORDS` words, is judged on the whole
+    sentence (left out here)."""
+    groups = _marker_groups(text, valid)
+    if len(groups) < 2:
+        return ()
+    found: dict[int, str] = {}
+    twice: set[int] = set()
+    last = 0
+    for _, end, named in groups:
+        clause = strip_markers(text[last:end], valid)[0].strip(" ,;:")
+        twice |= named & found.keys()
+        found.update({n: clause for n in named - found.keys()})
+        last = end
+    return tuple((n, c) for n, c in sorted(found.items())
+                 if n not in twice and len(c.split()) >= MIN_CLAUSE_WORDS)  # fmt: skip
+
+
 def parse_answer(text: str, valid: int) -> list[Claim]:
     """The sentences of an LLM answer with the source numbers each cites (1..``valid``)."""
     claims: list[Claim] = []
@@ -121,12 +165,12 @@ def parse_answer(text: str, valid: int) -> list[Claim]:
             if _ENUMERATOR.fullmatch(clean):
                 continue
             if any(ch.isalnum() for ch in clean):
-                claims.append(Claim(clean, cited, p))
+                raw = paragraph[a:b]
+                form, clauses = citation_form(raw, valid), cited_clauses(raw, valid)
+                claims.append(Claim(clean, cited, p, form, clauses))
             elif cited and claims:  # a marker alone after the full stop belongs to the last one
                 last = claims[-1]
-                claims[-1] = Claim(
-                    last.text, tuple(dict.fromkeys(last.cited + cited)), last.paragraph
-                )
+                claims[-1] = replace(last, cited=tuple(dict.fromkeys(last.cited + cited)))
     return claims
 
 
@@ -157,7 +201,14 @@ def close_loop(
     and is listed in the removals; otherwise it stays, flagged.
     """
     settings = verifier.settings
-    table = verifier.verify([c.text for c in claims], [s.passage for s in sources], question)
+    # A source whose marker stands apart from the others' is judged on its own clause.
+    parts = [(i, n, clause) for i, c in enumerate(claims) for n, clause in c.clauses]
+    texts = [c.text for c in claims] + [clause for _, _, clause in parts]
+    forms = [c.form for c in claims] + [claims[i].form for i, _, _ in parts]
+    table = verifier.verify(texts, [s.passage for s in sources], question, forms)
+    for k, (i, n, _) in enumerate(parts):
+        table[i][n - 1] = table[len(claims) + k][n - 1]
+    table = table[: len(claims)]
     kept: list[tuple[int, tuple[int, ...], bool]] = []  # (claim index, cited, supported)
     removed: list[Removed] = []
     for i, (claim, row) in enumerate(zip(claims, table, strict=True)):

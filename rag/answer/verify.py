@@ -32,7 +32,15 @@ from sentence_transformers import CrossEncoder
 from base.errors import ConfigError, GenerationError
 from base.settings import AnswerSettings
 from rag.answer.citations import is_claim, split_sentences
-from rag.answer.signals import SIGNALS, PassageView, pair_signals, view_claims, view_passages
+from rag.answer.signals import (
+    PLAIN,
+    SIGNALS,
+    CitationForm,
+    PassageView,
+    pair_signals,
+    view_claims,
+    view_passages,
+)
 from rag.index.embeddings import Embedder
 
 WEIGHTS_FILE = Path(__file__).with_name("verifier.json")
@@ -202,22 +210,32 @@ class Verifier:
         return found
 
     def verify(
-        self, claims: Sequence[str], passages: Sequence[str], question: str = ""
+        self,
+        claims: Sequence[str],
+        passages: Sequence[str],
+        question: str = "",
+        forms: Sequence[CitationForm] | None = None,
     ) -> list[list[Verdict]]:
-        """``result[i][j]``: how passage ``j`` supports claim ``i`` (beyond ``question``).
+        """``result[i][j]``: how passage ``j`` supports claim ``i`` (beyond ``question``), claim
+        ``i`` citing its sources as ``forms[i]`` says (default: one plain marker).
 
         A fragment that asserts nothing (:func:`~rag.answer.citations.is_claim`) is supported by
         no passage: ``support`` 0.
         """
         if not claims or not passages:
             return [[] for _ in claims]
+        forms = list(forms) if forms else [PLAIN] * len(claims)
         real = [i for i, c in enumerate(claims) if is_claim(c)]
         if len(real) < len(claims):
-            judged = iter(self.verify([claims[i] for i in real], passages, question))
+            judged = iter(
+                self.verify([claims[i] for i in real], passages, question, [forms[i] for i in real])
+            )
             views = self.passage_views(passages)
             empty = [Verdict(0.0, False, v.spans[0], {"not_a_claim": 1.0}) for v in views]
             return [next(judged) if is_claim(c) else list(empty) for c in claims]
-        claim_views = view_claims(self.embedder, claims, [question] * len(claims), self.weights.idf)
+        claim_views = view_claims(
+            self.embedder, claims, [question] * len(claims), self.weights.idf, forms
+        )
         passage_views = self.passage_views(passages)
         rows = [[pair_signals(c, p) for p in passage_views] for c in claim_views]
         signals = np.array([[x for x, _ in row] for row in rows])  # (claims, passages, signals)

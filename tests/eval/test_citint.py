@@ -16,7 +16,7 @@ from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
 from base.errors import GoldError
 from eval.citint import ClaimResult, verification_figures
-from eval.claims import ClaimLabel, clean_claim, load_citint
+from eval.claims import ClaimLabel, citation_form, clean_claim, load_citint
 from eval.gold import KINDS, load_claims, load_gold
 from eval.metrics import (
     balanced_accuracy,
@@ -28,6 +28,7 @@ from eval.metrics import (
 )
 from eval.records import Latency, Stamp, Summary
 from eval.report import CALIBRATION_PNG, write_report
+from rag.answer.signals import CitationForm
 
 T, F = True, False
 GOLD = [T, T, T, F, F]
@@ -158,6 +159,19 @@ def test_loader_maps_labels_strips_markers_and_joins_the_abstract(claims_dir: Pa
 )
 def test_clean_claim(text: str, clean: str) -> None:
     assert clean_claim(text) == clean
+
+
+def test_a_sentence_citing_other_papers_too_claims_the_clause_of_its_target() -> None:
+    text = (
+        "Cirrhosis impairs innate immunity [<|other_cit|>] with an increased risk of "
+        "hospitalization and death [<|multi_cit|>]."
+    )
+    assert clean_claim(text) == "with an increased risk of hospitalization and death"
+    assert citation_form(text) == CitationForm(with_others=True, others=True)
+    # A clause too short to assert anything leaves the whole sentence to judge.
+    short = "Drug X lowers blood pressure in mice [<|other_cit|>] and rats [<|cit|>]."
+    assert clean_claim(short) == "Drug X lowers blood pressure in mice and rats."
+    assert citation_form("A rises [<|cit|>].") == CitationForm()
 
 
 def test_a_cited_paper_missing_from_the_corpus_is_an_error(claims_dir: Path) -> None:

@@ -11,6 +11,7 @@ import pytest
 from base.settings import AnswerSettings, EmbeddingSettings
 from rag.answer.citations import (
     Claim,
+    citation_form,
     close_loop,
     expand_marker,
     parse_answer,
@@ -18,6 +19,7 @@ from rag.answer.citations import (
     strip_markers,
 )
 from rag.answer.records import Source
+from rag.answer.signals import CitationForm
 from rag.answer.verify import Verifier
 from rag.index.embeddings import load_embedder
 
@@ -165,3 +167,42 @@ def test_passage_memory_keeps_what_is_asked_for(
     checker.passage_views([old])
     checker.passage_views([a, b])
     assert len(checker.passage_views([old, a, b, c])) == 4
+
+
+def test_the_citation_form_of_a_sentence() -> None:
+    plain = citation_form("Drug X lowers blood pressure [1].", 3)
+    assert plain == CitationForm()
+    assert citation_form("Drug X lowers blood pressure [1, 2].", 3).with_others
+    assert citation_form("Drug X lowers blood pressure [1][2].", 3).with_others  # one group
+    apart = citation_form("Drug X lowers blood pressure [1] and heart rate [2].", 3)
+    assert apart == CitationForm(with_others=False, others=True)
+    assert citation_form("Drug X works [1] in mice [7].", 3) == plain  # [7] names no source
+    assert parse_answer("Drug X works [1, 2]. It is safe [3].", 3)[0].form.with_others
+
+
+def test_markers_apart_give_each_source_its_own_clause() -> None:
+    text = (
+        "MDM2 amplification makes hyperprogression likely [1], while fibroblasts shape the "
+        "tumour microenvironment [2]."
+    )
+    (claim,) = parse_answer(text, 3)
+    assert claim.clauses == (
+        (1, "MDM2 amplification makes hyperprogression likely"),
+        (2, "while fibroblasts shape the tumour microenvironment"),
+    )
+    # "and rats" is too short to judge alone: source 2 is judged on the whole sentence.
+    assert parse_answer("X acts in mice [1] and rats [2].", 3)[0].clauses == (
+        (1, "X acts in mice"),
+    )
+    assert parse_answer("MDM2 drives HPD in humans [1, 2].", 3)[0].clauses == ()  # one marker
+
+
+def test_each_source_is_judged_on_its_own_clause(checker: Verifier) -> None:
+    text = (
+        "Patients with MDM2 amplification are vulnerable to hyperprogressive disease after "
+        "immunotherapy [1], and the tumour microenvironment consists of immune cells, "
+        "fibroblasts and extracellular matrix [2]."
+    )
+    _, sentences, citations, _ = close_loop(parse_answer(text, 3), SOURCES, checker)
+    assert sentences[0].supported
+    assert [c.supported for c in citations] == [True, True]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from base.settings import AnswerSettings, EmbeddingSettings
-from rag.answer.signals import SIGNALS, entities, numbers
+from rag.answer.signals import SIGNALS, CitationForm, entities, numbers
 from rag.answer.verify import WEIGHTS_FILE, Verifier, load_weights
 from rag.index.embeddings import load_embedder
 
@@ -164,3 +164,17 @@ def test_support_is_a_probability_for_every_pair(verifier: Verifier) -> None:
     scores = np.array([[v.support for v in row] for row in table])
     assert ((scores > 0) & (scores < 1)).all()
     assert scores[0, 0] > scores[1, 0]
+
+
+def test_a_sentence_citing_several_sources_needs_more_from_each(verifier: Verifier) -> None:
+    """The citation's form is a signal: one source alone carries a synthesis of several less
+    often (Citation-Integrity train), so the same sentence cited with others scores lower."""
+    claim = "The objective response rate was 58% with the combination."
+    plain, shared, apart = (
+        verifier.verify([claim], [TRIAL], forms=[form])[0][0]
+        for form in (CitationForm(), CitationForm(with_others=True), CitationForm(others=True))
+    )
+    assert plain.supported
+    assert shared.support < plain.support
+    assert plain.signals["cited_with_others"] == 0 and shared.signals["cited_with_others"] == 1
+    assert apart.signals["cites_others"] == 1  # its weight is fitted: a clause judged alone
