@@ -43,8 +43,8 @@ def rankings(retriever: Retriever, question: str) -> Ranks:
     vector = retriever.embedder.embed_query(question)[0]
     dense = retriever._dense(index, vector, n, None)
     sparse = index.sparse.search(question, n, None)
-    chunks = index.store.chunks(list({r for r, _ in dense + sparse}))
-    found = retriever._documents(dense, sparse, chunks)
+    doc_of = index.store.doc_ids(list({r for r, _ in dense + sparse}))
+    found = retriever._documents(dense, sparse, doc_of)
     return ({d: c.dense[0] for d, c in found.items() if c.dense},
             {d: c.sparse[0] for d, c in found.items() if c.sparse})  # fmt: skip
 

@@ -86,23 +86,21 @@ class Embedder:
             self.model.to(torch.bfloat16)  # OpenVINO did not load: torch computes as asked
 
     def _load_openvino(self, threads: int) -> None:
-        """Compile the transformer with OpenVINO; on failure log why and stay on torch."""
+        """Compile the transformer with OpenVINO; on failure stay on torch (the log says why)."""
         try:
             from rag.index import openvino
-
-            transformer: Any = self.model[0].auto_model  # the Hugging Face model
-            model_dir = Path(transformer.config._name_or_path)
-            if not (model_dir / "config.json").is_file():
-                raise OSError(f"{model_dir} is not a local model directory")
-            example = {k: v for k, v in self.model.preprocess(["an example"]).items()
-                       if isinstance(v, torch.Tensor)}  # fmt: skip
-            ir = openvino.find_or_convert(model_dir, transformer, example)
-            self.compiled = openvino.Compiled(ir, "bf16" if self.dtype == "bfloat16" else "f32",
-                                              threads)  # fmt: skip
-        except (ImportError, OSError, RuntimeError, ValueError, TypeError) as exc:
+        except ImportError as exc:
             log.warning("embedding.runtime openvino unavailable, using torch: %s", exc)
             return
-        self.runtime = "openvino"
+        transformer: Any = self.model[0].auto_model  # the Hugging Face model
+        example = {k: v for k, v in self.model.preprocess(["an example"]).items()
+                   if isinstance(v, torch.Tensor)}  # fmt: skip
+        self.compiled = openvino.compile_transformer(
+            Path(transformer.config._name_or_path), transformer, example,
+            self.dtype == "bfloat16", threads, "embedding.runtime",
+        )  # fmt: skip
+        if self.compiled is not None:
+            self.runtime = "openvino"
 
     @property
     def precision(self) -> str:

@@ -101,6 +101,26 @@ def _save_atomic(model: ov.Model, folder: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def compile_transformer(
+    model_dir: Path,
+    transformer: torch.nn.Module,
+    example: dict[str, torch.Tensor],
+    bf16: bool,
+    threads: int,
+    setting: str,
+) -> Compiled | None:
+    """``transformer`` compiled (converted on first use), or None with the reason logged under
+    the name of the ``setting`` that asked for OpenVINO: the caller stays on torch."""
+    try:
+        if not (model_dir / "config.json").is_file():
+            raise OSError(f"{model_dir} is not a local model directory")
+        ir = find_or_convert(model_dir, transformer, example)
+        return Compiled(ir, "bf16" if bf16 else "f32", threads)
+    except (OSError, RuntimeError, ValueError, TypeError) as exc:
+        log.warning("%s openvino unavailable, using torch: %s", setting, exc)
+        return None
+
+
 class Compiled:
     """A transformer IR compiled for the CPU: token ids in, token embeddings out."""
 

@@ -19,6 +19,7 @@ from rag.index.backend import open_index
 from rag.index.copy import copy_index
 from rag.index.ingest import ingest as ingest_uri
 from rag.index.ingest import remove as remove_uri
+from rag.index.milvus_records import MilvusRecords
 from rag.retrieve.hybrid import Filters, open_retriever
 
 pytestmark = pytest.mark.integration
@@ -124,3 +125,30 @@ def test_copy_local_to_milvus_keeps_search_results(files: Path, tmp_path: Path) 
     assert len(a.index.store.vectors_for([row], 384)) == 1
     with pytest.raises(IndexProblem, match="already holds documents"):
         copy_index(local, lite, settings)
+
+
+@pytest.mark.parametrize("backend", ["local", "milvus"])
+def test_a_paper_seen_in_an_earlier_batch_is_not_stored_twice(
+    backend: str, shared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh Milvus collection answers "same paper?" from the keys its writer wrote, asking
+    Milvus (a query that scans the collection) only about a paper it wrote already; that paper
+    may lie batches back (ingest writes 128 papers a batch)."""
+    lines = (shared / "corpus/pubmedqa/pqal_contexts.jsonl").read_text().splitlines()[:130]
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "b.jsonl").write_text(lines[0] + "\n")  # read after a.jsonl: a later batch
+    asked: list[str] = []
+    real = MilvusRecords.matches
+    monkeypatch.setattr(
+        MilvusRecords, "matches", lambda self, doc: asked.append(doc.id) or real(self, doc)
+    )
+    uri = uri_for(backend, tmp_path)
+    report = ingest_uri([folder], uri, Settings())
+    assert (report.documents, report.errors) == (130, [])
+    assert open_index(uri, Settings()).stats()["documents"] == 130
+    if backend == "milvus":
+        # Only the paper met again, and only when its batch was written before it was read
+        # again (reading runs ahead of writing; until then the batch is pending, not asked).
+        assert len(asked) <= 1
