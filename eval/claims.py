@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from base.errors import GoldError
-from rag.answer.citations import split_sentences
+from rag.answer.citations import MIN_CLAUSE_WORDS, split_sentences
 from rag.answer.signals import PLAIN, CitationForm
 
 CORPUS_NAME = "corpus.jsonl"
@@ -33,7 +33,6 @@ ClaimLabel = Literal["SUPPORT", "REFUTE", "NEI"]
 _EVIDENCE_LABELS = ("SUPPORT", "REFUTE")
 _MARK = re.compile(r"<\|(?:cit|multi_cit|other_cit)\|>")
 _GROUP = re.compile(r"\[?\s*(?:<\|[a-z_]+\|>[\s,;]*)+\]?")  # adjacent markers, one group
-MIN_CLAUSE_WORDS = 4  # a shorter clause ("and in [<|cit|>]") leaves the whole sentence to judge
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,7 @@ _STOP = frozenset(STOPWORDS_EN_PLUS)
 _ENUMERATOR = re.compile(r"\(?\d{1,3}[.)]|[-*•]")
 _BULLET = re.compile(r"^(?:[-*•]|\(?\d{1,3}\))\s+")
 MIN_CLAIM_WORDS = 2  # content words (not numbers) a sentence needs to assert anything
-MIN_CLAUSE_WORDS = 4  # words a clause needs to be judged alone (as eval.claims.clean_claim)
+MIN_CLAUSE_WORDS = 4  # words a clause needs to be judged alone (here and in eval.claims)
 _stemmer = Stemmer.Stemmer("english")
 
 

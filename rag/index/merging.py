@@ -113,7 +113,7 @@ class Merger:
         with self.lock:
             stored = self.index.matches(doc)
             found = {old.id: (old, h) for old, h in stored if old.id not in self._pending}
-            for key in _keys(doc):
+            for key in paper_keys(doc):
                 for doc_id in self._by_key.get(key, ()):
                     entry = self._pending[doc_id][0]
                     if entry is not None:
@@ -125,21 +125,21 @@ class Merger:
             self._drop(doc_id)
             self._pending[doc_id] = (entry, number)
             if entry is not None:
-                for key in _keys(entry[0]):
+                for key in paper_keys(entry[0]):
                     self._by_key[key].add(doc_id)
             self._touched[number].append(doc_id)
 
     def _drop(self, doc_id: str) -> None:
         entry = self._pending.pop(doc_id, None)
         if entry is not None and entry[0] is not None:
-            for key in _keys(entry[0][0]):
+            for key in paper_keys(entry[0][0]):
                 ids = self._by_key[key]
                 ids.discard(doc_id)
                 if not ids:
                     del self._by_key[key]
 
 
-def _keys(doc: Document) -> list[str]:
+def paper_keys(doc: Document) -> list[str]:
     """The keys ``Index.matches`` compares: id, PMID, PMCID, DOI."""
     pairs = (("id", doc.id), ("pmid", doc.pmid), ("pmcid", doc.pmcid), ("doi", doc.doi))
     return [f"{kind}:{value}" for kind, value in pairs if value]

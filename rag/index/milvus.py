@@ -49,6 +49,7 @@ from corpus.model import Document, content_hash, document_to_dict
 from rag.index.backend import Filters, MilvusTarget
 from rag.index.chunking import Chunk
 from rag.index.local import Manifest, check_manifest
+from rag.index.merging import paper_keys
 from rag.index.milvus_records import (
     CHUNK_FIELDS,
     INSERT_ROWS,
@@ -126,13 +127,6 @@ def bm25_words(text: str) -> str:
     return " ".join(_STEMMER.stemWords(words))
 
 
-def _keys(doc: Document) -> set[tuple[str, str]]:
-    """The fields by which :meth:`MilvusIndex.matches` finds the same paper."""
-    found = {("id", doc.id)}
-    return found | {(f, v) for f, v in (("pmid", doc.pmid), ("pmcid", doc.pmcid),
-                                          ("doi", doc.doi)) if v}  # fmt: skip
-
-
 def _lower(value: str | None) -> str | None:
     return value.lower() if value is not None else None
 
@@ -156,8 +150,7 @@ class MilvusIndex:
         # passages) spent 66 of its 111 s deleting ids that were not there, and more with each
         # batch (quadratic: a copy of 100k passages outran 40 minutes; 2026-11-22).
         self._fresh = self._empty()
-        self._written: set[str] = set()
-        self._written_keys: set[tuple[str, str]] = set()  # (field, value) of what it wrote
+        self._written: set[str] = set()  # paper keys ("id:…", "pmid:…") this writer wrote
 
     @classmethod
     def open(
@@ -247,7 +240,7 @@ class MilvusIndex:
         about a document sharing one (each query scans the collection, so asking for every
         document made an ingest quadratic in its size).
         """
-        if self._fresh and not _keys(doc) & self._written_keys:
+        if self._fresh and self._written.isdisjoint(paper_keys(doc)):
             return []
         return self.store.matches(doc)
 
@@ -263,10 +256,9 @@ class MilvusIndex:
                                                                 content_hash(doc), n))  # fmt: skip
         gone = list(dict.fromkeys([*batch.replace, *(d.id for d in batch.documents)]))
         if self._fresh:
-            gone = [doc_id for doc_id in gone if doc_id in self._written]
-            self._written.update(d.id for d in batch.documents)
+            gone = [doc_id for doc_id in gone if f"id:{doc_id}" in self._written]
             for d in [*batch.documents, *batch.relabel]:
-                self._written_keys |= _keys(d)
+                self._written.update(paper_keys(d))
         if gone:
             c.delete(self.store.chunks_name, filter=in_list("doc_id", gone))
             c.delete(self.documents_name, filter=in_list("doc_id", gone))
