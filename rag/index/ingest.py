@@ -249,7 +249,7 @@ def embed_passages(embedder: Embedder, texts: list[str]) -> np.ndarray:
     """Embed passages, rounded to float16 as the store keeps them (so a rebuild is identical)."""
     if not texts:
         return np.zeros((0, embedder.dimension), np.float32)
-    return embedder.embed_documents(texts).astype(np.float16).astype(np.float32)
+    return embedder.embed_for_index(texts).astype(np.float16).astype(np.float32)
 
 
 def remove(ids: Sequence[str], uri: str | Path, settings: Settings) -> tuple[list[str], list[str]]:

@@ -29,7 +29,12 @@ from base.errors import IndexProblem
 from base.settings import Settings
 from corpus.model import Document
 from rag.index.dense import MIN_PQ_TRAIN, make_index, reserve, search_one, set_search_depth
-from rag.index.embeddings import DEFAULT_MODEL_NAME, cpu_has_bf16, load_embedder
+from rag.index.embeddings import (
+    AGREEMENT_COSINE,
+    DEFAULT_MODEL_NAME,
+    cpu_has_bf16,
+    load_embedder,
+)
 from rag.index.flatscan import FlatScan, default_threads
 from rag.index.sparse import Sparse
 from rag.index.store import Store
@@ -41,10 +46,10 @@ FORMAT_VERSION = 1
 # document (corpus.dedup); every document has a passage (rag.index.chunking.stand_in).
 READER_VERSION = 2
 # Vectors from another runtime or precision (OpenVINO bf16 against torch fp32, say) may be mixed
-# with or searched against an index's only when they agree with its stored ones this closely on
-# the first AGREEMENT_SAMPLE chunks (measured 2026-11-22: OpenVINO bf16 against torch bf16 and
-# fp32, cosine >= 0.9999 on 128 PubMedQA abstracts).
-AGREEMENT_COSINE = 0.99
+# with or searched against an index's only when they agree with its stored ones to
+# AGREEMENT_COSINE on the first AGREEMENT_SAMPLE chunks (measured 2026-11-22: OpenVINO bf16
+# against torch bf16 and fp32, cosine >= 0.9999 on 128 PubMedQA abstracts; OpenVINO int8 against
+# bf16 >= 0.99, checked when the int8 copy is made).
 AGREEMENT_SAMPLE = 8
 # Fields that say how the vectors were computed, not what they mean: outside the fingerprint,
 # checked by vector agreement instead. Manifests written before 2026-11-22 lack them (torch).
@@ -94,7 +99,10 @@ class Manifest:
 
 
 def expected_precision(settings: Settings) -> str:
-    """The precision the embedder loaded for ``settings`` computes in (without loading it)."""
+    """The precision the embedder loaded for ``settings`` embeds passages for an index in, once
+    its int8 copy is made (without loading it)."""
+    if settings.embedding.runtime == "openvino" and settings.embedding.ingest_precision == "int8":
+        return "int8"
     dtype = settings.embedding.dtype
     return "bfloat16" if dtype == "bfloat16" or (dtype == "auto" and cpu_has_bf16()) else "float32"
 
@@ -149,8 +157,13 @@ def check_agreement(found: Manifest, settings: Settings, store: Store, folder: P
     if recorded == (settings.embedding.runtime, expected_precision(settings)):
         return
     embedder = load_embedder(settings.embedding)
-    if recorded == (embedder.runtime, embedder.precision):
-        return  # the settings asked for OpenVINO but it fell back to the torch that built it
+    if recorded in {
+        (embedder.runtime, embedder.precision),
+        (embedder.runtime, embedder.index_precision),
+    }:
+        # The settings asked for OpenVINO but it fell back to the torch that built it, or the
+        # index was written in dtype (no int8 copy yet, or ingest_precision = "same").
+        return
     texts, stored = store.sample(AGREEMENT_SAMPLE, found.dimension)
     if not texts:
         return
@@ -190,7 +203,7 @@ class Index:
         if dimension is not None and not (folder / "manifest.json").exists():
             embedder = load_embedder(settings.embedding)  # loaded already by the writer
             wanted = Manifest.for_settings(
-                settings, dimension, embedder.runtime, embedder.precision
+                settings, dimension, embedder.runtime, embedder.index_precision
             )
             folder.mkdir(parents=True, exist_ok=True)
             text = json.dumps({**asdict(wanted), "fingerprint": wanted.fingerprint}, indent=2)

@@ -10,11 +10,16 @@ config and weights, and the OpenVINO version: beside the model when that directo
 else under ``~/.cache/litrag/openvino/``. Measured 2026-11-22 on 2 cores with AVX512-BF16 (issue
 14): bf16 OpenVINO embedded 384 PubMedQA abstracts 1.64x faster than sentence-transformers bf16,
 cosine to it >= 0.998.
+
+Ingest may embed passages through an int8 copy of that IR (:func:`quantize_int8`, NNCF
+post-training quantization calibrated on the first passages of the first ingest large enough),
+saved the same way in a folder of its own (``KEY-int8``) with ``calibration.json`` beside it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import shutil
@@ -31,6 +36,8 @@ from torch.jit._trace import TracerWarning
 log = logging.getLogger(__name__)
 
 IR_NAME = "model.xml"
+INT8_SUFFIX = "-int8"
+CALIBRATION_NOTE = "calibration.json"
 _WEIGHT_SUFFIXES = (".safetensors", ".bin")
 
 
@@ -60,6 +67,48 @@ def cache_folders(model_dir: Path, key: str) -> list[Path]:
     return [model_dir / "litrag-openvino" / key, user_cache() / key]
 
 
+def find_int8(model_dir: Path) -> tuple[Path | None, dict[str, Any]]:
+    """The int8 IR of the model in ``model_dir`` and its calibration note, if one was made.
+
+    A note without an IR is a rejected quantization (its vectors did not agree): (None, note).
+    """
+    key = cache_key(model_dir) + INT8_SUFFIX
+    for folder in cache_folders(model_dir, key):
+        if (folder / CALIBRATION_NOTE).is_file():
+            note = json.loads((folder / CALIBRATION_NOTE).read_text())
+            ir = folder / IR_NAME
+            return (ir if ir.is_file() else None), note
+    return None, {}
+
+
+def quantize_int8(ir: Path, dataset: list[dict[str, np.ndarray]]) -> ov.Model:
+    """The model at ``ir`` with int8 weights and activations (NNCF post-training quantization,
+    transformer preset), its activation ranges calibrated on ``dataset`` (model inputs)."""
+    import nncf
+
+    model = ov.Core().read_model(str(ir))
+    return nncf.quantize(
+        model,
+        nncf.Dataset(dataset),
+        model_type=nncf.ModelType.TRANSFORMER,
+        subset_size=len(dataset),
+    )
+
+
+def save_int8(model_dir: Path, model: ov.Model | None, note: dict[str, Any]) -> Path | None:
+    """Save a quantized model (None: only the note of a rejected one) in the first writable
+    cache folder; returns the IR the folder then holds (another process's, if it won a race)."""
+    key = cache_key(model_dir) + INT8_SUFFIX
+    problems = []
+    for folder in cache_folders(model_dir, key):
+        try:
+            _save_atomic(model, folder, note)
+            return folder / IR_NAME if (folder / IR_NAME).is_file() else None
+        except OSError as exc:
+            problems.append(f"{folder}: {exc}")
+    raise OSError(f"cannot write the int8 IR anywhere ({'; '.join(problems)})")
+
+
 def find_or_convert(
     model_dir: Path, transformer: torch.nn.Module, example: dict[str, torch.Tensor]
 ) -> Path:
@@ -85,17 +134,21 @@ def find_or_convert(
     raise OSError(f"cannot write the OpenVINO IR anywhere ({'; '.join(problems)})")
 
 
-def _save_atomic(model: ov.Model, folder: Path) -> None:
-    """Save ``model`` into ``folder`` so that readers see a whole IR or none."""
+def _save_atomic(model: ov.Model | None, folder: Path, note: dict[str, Any] | None = None) -> None:
+    """Save ``model`` (and ``note``) into ``folder`` so that readers see a whole IR or none."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    done = CALIBRATION_NOTE if note is not None else IR_NAME  # written last
     try:
-        # Weights kept in fp32: the precision is chosen when compiling (bf16 or f32).
-        ov.save_model(model, str(tmp / IR_NAME), compress_to_fp16=False)
+        if model is not None:
+            # Weights kept in fp32: the precision is chosen when compiling (bf16 or f32).
+            ov.save_model(model, str(tmp / IR_NAME), compress_to_fp16=False)
+        if note is not None:
+            (tmp / CALIBRATION_NOTE).write_text(json.dumps(note, indent=2))
         try:
             os.rename(tmp, folder)
         except OSError:
-            if not (folder / IR_NAME).is_file():  # not another process winning the race
+            if not (folder / done).is_file():  # not another process winning the race
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -124,7 +177,7 @@ def compile_transformer(
 class Compiled:
     """A transformer IR compiled for the CPU: token ids in, token embeddings out."""
 
-    def __init__(self, ir: Path, precision: str, threads: int) -> None:
+    def __init__(self, ir: Path | ov.Model, precision: str, threads: int) -> None:
         config = {
             "INFERENCE_PRECISION_HINT": precision,
             "INFERENCE_NUM_THREADS": threads,
@@ -132,7 +185,8 @@ class Compiled:
         }
         self.ir = ir
         self.precision = precision
-        self.model = ov.Core().compile_model(str(ir), "CPU", config)
+        self.model = ov.Core().compile_model(ir if isinstance(ir, ov.Model) else str(ir), "CPU",
+                                             config)  # fmt: skip
         self.inputs = [port.get_any_name() for port in self.model.inputs]
         self.request = self.model.create_infer_request()
 

@@ -15,9 +15,16 @@ from sentence_transformers import SentenceTransformer
 
 from base.errors import IndexProblem
 from base.settings import EmbeddingSettings, Settings
-from rag.index.embeddings import Embedder, default_model_path, load_embedder
+from rag.index.embeddings import (
+    AGREEMENT_COSINE,
+    CALIBRATION_PASSAGES,
+    Embedder,
+    default_model_path,
+    load_embedder,
+)
 from rag.index.ingest import ingest
 from rag.index.local import AGREEMENT_SAMPLE, Index, read_manifest
+from rag.retrieve.hybrid import open_retriever
 
 pytestmark = pytest.mark.integration
 
@@ -155,3 +162,82 @@ def copy_index(source: Path, target: Path) -> None:
     for path in source.iterdir():
         if path.is_file() and path.name != ".lock":
             (target / path.name).write_bytes(path.read_bytes())
+
+
+def linked_model(folder: Path) -> Path:
+    """The packaged model behind links, in a writable folder of its own (its own IR cache)."""
+    model = folder / "model"
+    model.mkdir()
+    for path in default_model_path().iterdir():
+        if path.name != "litrag-openvino":
+            (model / path.name).symlink_to(path)
+    return model
+
+
+@pytest.fixture(scope="module")
+def int8_model(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model folder whose int8 copy the first ingest of >= 64 passages made."""
+    model = linked_model(tmp_path_factory.mktemp("int8"))
+    embedder = Embedder(EmbeddingSettings(model=str(model)))
+    assert (embedder.index_precision, embedder.int8) == ("bfloat16", None)
+    embedder.embed_for_index(abstracts(shared, CALIBRATION_PASSAGES - 1))
+    assert embedder.int8 is None  # too few passages to calibrate on
+    embedder.embed_for_index(abstracts(shared, 100))
+    assert embedder.index_precision == "int8"
+    return model
+
+
+def test_an_int8_copy_is_calibrated_once_and_agrees(
+    int8_model: Path, shared: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (folder,) = (int8_model / "litrag-openvino").glob("*-int8")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "calibration.json", "model.bin", "model.xml"
+    ]  # fmt: skip
+    note = json.loads((folder / "calibration.json").read_text())
+    assert note["passages"] == CALIBRATION_PASSAGES and note["kept"] is True
+    assert note["min_cosine_to_bfloat16"] >= AGREEMENT_COSINE
+    with caplog.at_level(logging.INFO, logger="rag.index.embeddings"):
+        embedder = Embedder(EmbeddingSettings(model=str(int8_model)))  # found, not made again
+        texts = abstracts(shared, 300)[200:]  # passages it was not calibrated on
+        int8, same = embedder.embed_for_index(texts), embedder.embed_documents(texts)
+    assert "calibrating" not in caplog.text
+    assert embedder.index_precision == "int8"
+    assert float(np.min((int8 * same).sum(axis=1))) >= AGREEMENT_COSINE
+    assert float(np.mean((int8 * same).sum(axis=1))) >= 0.995
+    # Questions stay in bf16: the same vector as without the int8 copy.
+    plain = Embedder(EmbeddingSettings(model=str(int8_model), ingest_precision="same"))
+    assert plain.int8 is None and plain.index_precision == "bfloat16"
+    question = "Is BRAF V600E targetable in melanoma?"
+    assert float(embedder.embed_query(question)[0] @ plain.embed_query(question)[0]) >= 0.9999
+
+
+def test_an_int8_index_records_it_and_opens_under_bf16(
+    int8_model: Path, shared: Path, tmp_path: Path
+) -> None:
+    lines = (shared / "corpus/pubmedqa/pqal_contexts.jsonl").read_text().splitlines()[:80]
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text("\n".join(lines) + "\n")
+    settings = Settings(embedding=EmbeddingSettings(model=str(int8_model)))
+    ingest([sample], tmp_path / "index", settings)
+    manifest = read_manifest(tmp_path / "index")
+    assert (manifest.embedding_runtime, manifest.embedding_precision) == ("openvino", "int8")
+    same = Settings(embedding=EmbeddingSettings(model=str(int8_model), ingest_precision="same"))
+    # Opened for bf16 passages: the agreement check passes; questions find their abstracts.
+    retriever = open_retriever(tmp_path / "index", same)
+    record = json.loads(lines[5])
+    (hit,) = retriever.search(record["text"][:400], k=1, mode="dense")
+    retriever.index.close()
+    assert hit.doc_id == f"pmid:{record['_id']}"
+
+
+def test_a_rejected_int8_copy_is_not_tried_again(shared: Path, tmp_path: Path) -> None:
+    model = linked_model(tmp_path)
+    embedder = Embedder(EmbeddingSettings(model=str(model)))
+    folder = embedder.compiled.ir.parent.with_name(embedder.compiled.ir.parent.name + "-int8")
+    folder.mkdir()
+    (folder / "calibration.json").write_text(json.dumps({"kept": False}))  # as a rejection leaves
+    again = Embedder(EmbeddingSettings(model=str(model)))
+    again.embed_for_index(abstracts(shared, CALIBRATION_PASSAGES))
+    assert again.int8 is None and again.index_precision == "bfloat16"
+    assert sorted(p.name for p in folder.iterdir()) == ["calibration.json"]
