@@ -130,9 +130,10 @@ def ingest_into(
 
 def make_chunker(settings: Settings, embedder: Embedder) -> Chunker:
     """A chunker that counts tokens in batches with a tokenizer of its own (never waiting for
-    the embedding thread's model calls)."""
+    the embedding thread's model calls), by token offsets where the tokenizer allows."""
     count = embedder.count_tokens_batch
-    return Chunker(settings.chunking, lambda text: count([text])[0], count)
+    offsets = embedder.token_offsets_batch if embedder.splits_at_whitespace else None
+    return Chunker(settings.chunking, lambda text: count([text])[0], count, offsets)
 
 
 def _sorted(

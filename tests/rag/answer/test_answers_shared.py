@@ -25,16 +25,21 @@ MDM2 = (
 )
 
 
-def test_mdm2_answer_cites_its_paper(shared_index: Path) -> None:
-    """On the transformers engine SmolLM2-135M cites the seed paper.
+def test_mdm2_answer_on_transformers_shows_only_supported_sentences(shared_index: Path) -> None:
+    """On the transformers engine too, every sentence shown is supported by what it cites.
 
-    On llama.cpp (the default engine since 2026-11-22) the same prompt, token for token, makes
-    the tiny model write about a neighbouring source (PMID 34396181, cardiovascular events):
-    quantized matmuls move its greedy choices. The test below holds what the default guarantees.
+    SmolLM2-135M's greedy answer follows small changes in the prompt: on llama.cpp (the default
+    engine since 2026-11-22) quantized matmuls make it write about a neighbouring source (PMID
+    34396181, cardiovascular events), and since passages are embedded in int8 (2026-11-22) two
+    sources tied at the 4th decimal (34396181 and 26973128) trade places in the prompt and the
+    transformers engine writes about that source too. What holds on both engines is the check:
+    the seed paper comes first among the sources and nothing unsupported is shown.
     """
     settings = Settings(generation={"engine": "transformers"})  # type: ignore[arg-type]
     answer = Pipeline.open(shared_index, settings).ask(MDM2)
-    assert "38281981" in {c.source.pmid for c in answer.citations}
+    assert answer.sources[0].pmid == "38281981"
+    assert answer.citations and all(c.supported for c in answer.citations)
+    assert all(s.supported for s in answer.sentences if s.citations)
 
 
 def test_mdm2_answer_on_the_default_engine_shows_only_supported_sentences(

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 import pytest
 
@@ -83,6 +85,59 @@ def test_real_tokenizer_budget() -> None:
     real = Chunker(ChunkingSettings(), embedder.count_tokens)
     chunks = list(real.chunk([doc(Section("Results", SENTENCE * 80))]))
     assert len(chunks) > 2 and all(embedder.count_tokens(c.text) <= 200 for c in chunks)
+
+
+@pytest.mark.integration
+def test_one_text_is_counted_as_in_a_batch(shared: Path) -> None:
+    # One text goes straight to the Rust encoder of a copy of the tokenizer: the same counts as
+    # a batch call and as the model's own tokenizer, never truncated at the model's 256 tokens
+    # (which an embedding call leaves set on the model's tokenizer).
+    from base.settings import EmbeddingSettings
+    from rag.index.embeddings import load_embedder
+
+    lines = (shared / "corpus/pubmedqa/pqal_contexts.jsonl").read_text().splitlines()[:30]
+    texts = [json.loads(line)["text"] for line in lines]
+    embedder = load_embedder(EmbeddingSettings())
+    embedder.embed_documents(texts[:2])
+    one = [embedder.count_tokens_batch([text])[0] for text in texts]
+    assert one == embedder.count_tokens_batch(texts) == [embedder.count_tokens(t) for t in texts]
+    assert max(one) > 256
+
+
+@pytest.mark.integration
+def test_counting_by_token_offsets_cuts_the_same_passages(shared: Path) -> None:
+    # Ingest's chunker counts the splitter's pieces from the offsets of their section's tokens;
+    # the passages are the ones counting each piece alone gives (PMC full texts: long sections).
+    from base.settings import Settings
+    from corpus import read_many
+    from rag.index.embeddings import load_embedder
+    from rag.index.ingest import make_chunker
+
+    settings = Settings()
+    embedder = load_embedder(settings.embedding)
+    docs, _ = read_many(sorted((shared / "corpus/pmc").glob("*.nxml"))[:6], settings.corpus)
+    fast = make_chunker(settings, embedder)
+    assert fast.offsets_batch is not None
+    alone = Chunker(settings.chunking, embedder.count_tokens)
+    cut = fast.chunk_many(docs)
+    assert sum(map(len, cut)) > 50
+    assert cut == [list(alone.chunk([doc])) for doc in docs]
+
+
+def test_each_piece_of_a_section_is_counted_once() -> None:
+    counted: list[str] = []
+
+    def counting(text: str) -> int:
+        counted.append(text)
+        return words(text)
+
+    text = " ".join(f"Sentence {i} on statins, LDL and adults; with diabetes." for i in range(60))
+    memo = Chunker(ChunkingSettings(max_tokens=40, overlap_tokens=8), counting)
+    chunks = list(memo.chunk([doc(Section("Results", text))]))
+    assert len(counted) == len(set(counted))  # the splitter asks for many twice
+    assert [(c.start, c.end) for c in chunks] == [(c.start, c.end) for c in chunker().chunk(
+        [doc(Section("Results", text))])]  # fmt: skip
+    assert len(chunks) > 5 and all(words(c.text) <= 40 for c in chunks)
 
 
 def test_a_title_only_document_gets_its_title_as_passage() -> None:
