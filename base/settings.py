@@ -127,13 +127,20 @@ class IndexSettings(_Section):
 
 
 class RetrievalSettings(_Section):
-    """Hybrid search: dense + BM25, fused with reciprocal-rank fusion."""
+    """Hybrid search: dense + BM25, fused by standardized scores or reciprocal ranks."""
 
     k: int = Field(10, ge=1, le=1000, description="Hits returned.")
     candidates: int = Field(100, ge=1, description="Hits taken from each retriever before fusion.")
+    fusion: Literal["scores", "rrf"] = Field(
+        "scores",
+        description="How the dense and BM25 lists are fused on a local index: scores = weighted "
+        "sum of each list's standardized scores (a document missing from a list gets that "
+        "list's lowest); rrf = weighted reciprocal-rank fusion. A Milvus index fuses with its "
+        "own RRF ranker either way.",
+    )
     rrf_k: float = Field(60.0, gt=0, description="The k in 1 / (k + rank).")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
-    sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense list in the fusion.")
+    sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 list in the fusion.")
     per_document: int = Field(1, ge=1, description="Most passages returned from one document.")
     mmr_lambda: float | None = Field(
         None,
@@ -161,8 +168,10 @@ class RetrievalSettings(_Section):
     rerank_fusion: float = Field(
         0.0,
         ge=0,
-        description="0 = the reranker's order; above 0 = RRF of the reranker's rank (weight 1) "
-        "and the first-stage rank with this weight.",
+        description="0 = the reranker's order; above 0 = the reranker fused with the first "
+        "stage, the first stage at this weight: with fusion = scores, standardized reranker "
+        "logits plus this weight times the standardized first-stage scores of the candidates; "
+        "with fusion = rrf, RRF of the two ranks.",
     )
 
 

@@ -79,6 +79,10 @@ def main() -> None:
     parser.add_argument("--validation-fraction", type=float, default=0.2)
     parser.add_argument("--limit", type=int, default=0, help="first N validation questions")
     parser.add_argument("--rerank-fusion", type=float, nargs="+", default=[0.0])
+    parser.add_argument(
+        "--tuned-dense-weight", type=float, default=1.5,
+        help="retrieval.dense_weight for the tuned embedder's rows (chosen on training questions)",
+    )  # fmt: skip
     parser.add_argument("--set", dest="sets", action="append", default=[])
     args = parser.parse_args()
     from benchmarks.retrieval_quality import overrides
@@ -110,14 +114,20 @@ def main() -> None:
         runs.append((f"hybrid + reranker (fusion {fusion})", args.index, "hybrid",
                      {**base, "retrieval": {**base.get("retrieval", {}), **rerank}}))  # fmt: skip
     if args.tuned_index:
-        tuned = {**base, "embedding": {"model": str(embedder)}}
-        rerank = {"reranker": str(reranker), "rerank_fusion": args.rerank_fusion[0]}
+        weighted: dict[str, object] = {**base.get("retrieval", {}),
+                                       "dense_weight": args.tuned_dense_weight}  # fmt: skip
+        tuned: dict[str, dict[str, object]] = {
+            **base, "embedding": {"model": str(embedder)}, "retrieval": weighted
+        }  # fmt: skip
         runs += [
             ("dense (tuned)", args.tuned_index, "dense", tuned),
-            ("hybrid, tuned embedder", args.tuned_index, "hybrid", tuned),
-            ("hybrid, tuned embedder + reranker", args.tuned_index, "hybrid",
-             {**tuned, "retrieval": {**base.get("retrieval", {}), **rerank}}),
+            (f"hybrid, tuned embedder (dense weight {args.tuned_dense_weight})",
+             args.tuned_index, "hybrid", tuned),
         ]  # fmt: skip
+        for fusion in args.rerank_fusion:
+            retrieval = {**weighted, "reranker": str(reranker), "rerank_fusion": fusion}
+            name = f"hybrid, tuned embedder + reranker (fusion {fusion})"
+            runs.append((name, args.tuned_index, "hybrid", {**tuned, "retrieval": retrieval}))
     for name, index, mode, sets in runs:
         recall, mrr, ms = score(index, questions, mode, sets)
         print(f"| {name} | {recall:.3f} | {mrr:.3f} | {ms:.0f} |", flush=True)

@@ -2,8 +2,10 @@
 candidates (``retrieval.reranker``, ``retrieval.rerank_candidates``).
 
 It reads (question, passage) together, which a bi-encoder cannot, at a cost per candidate; the
-depth is a setting. With ``retrieval.rerank_fusion`` > 0 its ranking is fused with the first
-stage's (weighted reciprocal ranks) instead of replacing it. ``rag tune reranker`` trains one.
+depth is a setting. With ``retrieval.rerank_fusion`` > 0 it is fused with the first stage
+instead of replacing it: standardized logits plus the weighted standardized first-stage scores
+(``retrieval.fusion = "scores"``) or weighted reciprocal ranks (``"rrf"``). ``rag tune reranker``
+trains one.
 
 Like the embedder, the cross-encoder's transformer runs under OpenVINO in bf16 where the CPU has
 it (``retrieval.rerank_runtime``), the pairs sorted by length so that a batch pads little, and it
@@ -29,6 +31,7 @@ from sentence_transformers import CrossEncoder
 from base.errors import ConfigError
 from base.settings import RetrievalSettings
 from rag.index.embeddings import bucketed, cpu_has_bf16
+from rag.retrieve.fusion import zscores
 
 log = logging.getLogger(__name__)
 _BATCH = 16  # pairs per call: sorted by length, so a batch pads to its own longest pair
@@ -113,17 +116,29 @@ class Reranker:
         return [float(s) for s in 1.0 / (1.0 + np.exp(-logits))]
 
     def order(
-        self, query: str, passages: Sequence[str], fusion: float = 0.0, rrf_k: float = 60.0
+        self,
+        query: str,
+        passages: Sequence[str],
+        fusion: float = 0.0,
+        rrf_k: float = 60.0,
+        first_scores: Sequence[float] | None = None,
     ) -> list[int]:
         """Indices of ``passages`` (given in first-stage order), best first.
 
-        ``fusion`` = 0: the cross-encoder's order. Above 0: weighted RRF of the cross-encoder's
-        rank (weight 1) and the first-stage rank (weight ``fusion``).
+        ``fusion`` = 0: the cross-encoder's order. Above 0 with ``first_scores`` (the first
+        stage's fused scores): the z-scores of the cross-encoder's logits plus ``fusion`` times
+        the z-scores of ``first_scores``, both over these passages. Above 0 without them:
+        weighted RRF of the cross-encoder's rank (weight 1) and the first-stage rank (weight
+        ``fusion``).
         """
         scores = self.scores(query, passages)
         by_model = sorted(range(len(scores)), key=lambda i: -scores[i])
         if fusion <= 0:
             return by_model
+        if first_scores is not None:
+            p = np.clip(np.asarray(scores, dtype=np.float64), 1e-7, 1 - 1e-7)
+            combined = zscores(np.log(p / (1 - p))) + fusion * zscores(np.asarray(first_scores))
+            return sorted(range(len(scores)), key=lambda i: -combined[i])
         model_rank = {i: r for r, i in enumerate(by_model, start=1)}
         fused = {i: 1 / (rrf_k + model_rank[i]) + fusion / (rrf_k + i + 1) for i in model_rank}
         return sorted(fused, key=lambda i: -fused[i])

@@ -52,3 +52,20 @@ def test_an_unloadable_model_is_a_config_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match=r"retrieval\.reranker"):
         Reranker(str(tmp_path / "missing"))
+
+
+def test_score_fusion_adds_standardized_logits_and_first_stage_scores(
+    model_dir: str, passages: list[str]
+) -> None:
+    """rerank_fusion with first-stage scores: z(logit) + fusion * z(first-stage score)."""
+    question = "Do mitochondria play a role in remodelling lace plant leaves during cell death?"
+    model = Reranker(model_dir, runtime="torch", bf16=False)
+    p = np.clip(np.array(model.scores(question, passages)), 1e-7, 1 - 1e-7)
+    logits = np.log(p / (1 - p))
+    first = list(np.linspace(3.0, -1.0, len(passages)))  # the first stage's order: 0, 1, 2 ...
+    combined = (logits - logits.mean()) / logits.std() + 2.0 * (first - np.mean(first)) / np.std(
+        first
+    )
+    assert model.order(question, passages, 2.0, first_scores=first) == list(np.argsort(-combined))
+    assert model.order(question, passages, 0.0, first_scores=first) == list(np.argsort(-logits))
+    assert model.order(question, passages, 1e6, first_scores=first) == list(range(len(passages)))
