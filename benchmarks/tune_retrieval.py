@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="first N validation questions")
     parser.add_argument("--rerank-fusion", type=float, nargs="+", default=[0.0])
     parser.add_argument(
-        "--tuned-dense-weight", type=float, default=1.5,
+        "--tuned-dense-weight", type=float, default=2.0,
         help="retrieval.dense_weight for the tuned embedder's rows (chosen on training questions)",
     )  # fmt: skip
     parser.add_argument("--set", dest="sets", action="append", default=[])
