@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cli.common import ConfigOption, err, settings_from
+
+
+class Precision(StrEnum):
+    auto = "auto"
+    bf16 = "bf16"
+    fp32 = "fp32"
+
 
 tune_app = typer.Typer(help="Train a retrieval model on gold questions (embedder or reranker).")
 
@@ -36,16 +44,25 @@ FractionOption = Annotated[
 EpochsOption = Annotated[int, typer.Option(min=1, help="Passes over the training pairs.")]
 BatchOption = Annotated[int, typer.Option(min=2, help="Pairs per step.")]
 TokensOption = Annotated[int | None, typer.Option(min=16, help="Tokens per text (pair).")]
+PrecisionOption = Annotated[
+    Precision,
+    typer.Option(
+        help="Forward pass in bfloat16 autocast (weights stay float32) or float32; "
+        "auto: bf16 where the CPU does bfloat16 natively (AVX512-BF16 or AMX).",
+    ),
+]
 
 
 def _run(kind: str, gold: list[Path], index: str, out: Path, max_minutes: float | None,
-         fraction: float, epochs: int, batch: int, tokens: int | None,
+         fraction: float, epochs: int, batch: int, tokens: int | None, precision: Precision,
          config: Path | None) -> None:  # fmt: skip
+    from rag.index.embeddings import cpu_has_bf16
     from tune.loop import TrainOptions
     from tune.run import TuneRequest, tune
 
     settings = settings_from(config)
-    options = TrainOptions(epochs=epochs, batch_size=batch, max_minutes=max_minutes,
+    bf16 = precision == Precision.bf16 or (precision == Precision.auto and cpu_has_bf16())
+    options = TrainOptions(epochs=epochs, batch_size=batch, max_minutes=max_minutes, bf16=bf16,
                            max_tokens=tokens or (128 if kind == "embedder" else 256))  # fmt: skip
     request = TuneRequest(kind, tuple(gold), index, out, fraction, options)  # type: ignore[arg-type]
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -71,11 +88,12 @@ def embedder_command(
     epochs: EpochsOption = 1,
     batch: BatchOption = 32,
     max_tokens: TokensOption = None,
+    precision: PrecisionOption = Precision.auto,
     config: ConfigOption = None,
 ) -> None:
     """Fine-tune the embedder (MultipleNegativesRankingLoss, mined hard negatives)."""
     _run("embedder", gold, index, out, max_minutes, validation_fraction, epochs, batch,
-         max_tokens, config)  # fmt: skip
+         max_tokens, precision, config)  # fmt: skip
 
 
 @tune_app.command("reranker")
@@ -88,8 +106,9 @@ def reranker_command(
     epochs: EpochsOption = 1,
     batch: BatchOption = 32,
     max_tokens: TokensOption = None,
+    precision: PrecisionOption = Precision.auto,
     config: ConfigOption = None,
 ) -> None:
     """Train a CrossEncoder reranker from the packaged MiniLM (set retrieval.reranker to use it)."""
     _run("reranker", gold, index, out, max_minutes, validation_fraction, epochs, batch,
-         max_tokens, config)  # fmt: skip
+         max_tokens, precision, config)  # fmt: skip

@@ -60,7 +60,8 @@ class Card:
             f"- loss: {self.loss}",
             f"- steps: {loop.steps} of {loop.planned_steps}{stop}, {loop.seconds} s, "
             f"batch {o.batch_size}, learning rate {o.learning_rate}, max {o.max_tokens} tokens, "
-            f"{o.threads} threads; mean loss of the last 50 steps {loop.mean_loss_last_50}",
+            f"{'bfloat16 autocast' if o.bf16 else 'float32'}, {o.threads} threads; "
+            f"mean loss of the last 50 steps {loop.mean_loss_last_50}",
             "",
             "## Dev figures (held-out questions, gold documents within the first-stage pool)",
             "| model | " + " | ".join(self.dev_after) + " |",

@@ -32,6 +32,7 @@ class TrainOptions:
     warmup: float = 0.1  # share of the steps spent warming up the learning rate
     threads: int = 2
     seed: int = 16
+    bf16: bool = False  # autocast the forward pass to bfloat16 (weights and optimizer stay fp32)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,8 @@ def train(
                 break
             if budget is not None and step == 5:
                 total[0] = max(step + 1, min(planned, int(budget / (elapsed / step))))
-            loss = loss_of(batch)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=options.bf16):
+                loss = loss_of(batch)
             loss.backward()  # type: ignore[no-untyped-call]
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             optimizer.step()

@@ -46,7 +46,7 @@ def tuned(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
                 out.write(json.dumps(line) + "\n")
     retriever.index.close()
     out_dir = tmp_path_factory.mktemp("model") / "embedder"
-    options = TrainOptions(batch_size=8, max_tokens=48, max_minutes=3)
+    options = TrainOptions(batch_size=8, max_tokens=48, max_minutes=3, bf16=True)
     request = TuneRequest("embedder", (gold,), str(index), out_dir, 0.2, options, depth=10)
     card = tune(request, Settings())
     assert card.pairs >= 12 and card.loop.steps >= 1
