@@ -26,7 +26,7 @@ from rag.answer.engines.transformers import LocalModel
 from rag.answer.prompts import answer_messages, rewrite_messages
 from rag.answer.records import CANNOT_ANSWER, Answer, AnswerMode, Delta, Source, Timings, Turn
 from rag.answer.verify import Verifier, judge_from, load_cross_encoder, load_weights
-from rag.index.embeddings import Embedder
+from rag.index.embed.embedder import Embedder
 from rag.retrieve.hybrid import Filters, Hit, Retrieval, Retriever, open_retriever
 
 

@@ -22,7 +22,7 @@ from transformers import (
 from base.errors import ConfigError, GenerationError
 from base.settings import GenerationSettings
 from rag.answer.engines.default import DEFAULT_LLM_FILE, DEFAULT_LLM_NAME, Messages, default_llm_dir
-from rag.index.embeddings import cpu_has_bf16
+from rag.index.embed.embedder import cpu_has_bf16
 
 
 class LocalModel:
