@@ -1,0 +1,229 @@
+"""Reader for PDF papers: PDFium's text per page, cleaned of page furniture, in sections.
+
+PDF text comes without structure. PDFium (pypdfium2) gives the text of each page in reading
+order with the place and size of every line; from those this reader finds the title (the
+largest type on page 1), drops running headers, footers and page numbers, rebuilds
+paragraphs, repairs words hyphenated at line ends, splits sections at common headings and the
+reference list off. Pages whose glyphs have no Unicode mapping are left out with a warning
+naming them. Every section records where each page starts inside its text, so a passage can
+be cited with its page number.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+from base.errors import ReadError
+from corpus.model import Document, Section, build_document
+from corpus.pdf.front import (
+    authors,
+    choose_title,
+    find_doi,
+    find_year,
+    metadata_title,
+    page_title,
+    xmp_doi,
+)
+from corpus.pdf.furniture import find_furniture
+from corpus.pdf.layout import LOCK, Line, Page, read_page
+from corpus.pdf.paragraphs import (
+    REFERENCE_HEADINGS,
+    Hyphens,
+    entries,
+    join,
+    mark_paragraph_ends,
+    split_at_headings,
+    split_section,
+)
+
+__all__ = ["read_pdf"]
+
+_authors = authors  # the name the tests of the /Author parser use
+log = logging.getLogger(__name__)
+_PMID = re.compile(r"PMID:?\s*(\d{1,9})")
+_PMCID = re.compile(r"\bPMC\d+")
+# An abstract without its heading is a paragraph of at least this many words.
+_ABSTRACT_WORDS = 40
+
+
+@dataclass(frozen=True)
+class _Info:
+    """What the PDF's document information dictionary says about itself."""
+
+    title: str | None
+    author: str | None
+    created: str | None
+
+
+def read_pdf(path: Path) -> Iterator[Document]:
+    """Yield the one :class:`Document` in the PDF at ``path``.
+
+    Raises :class:`ReadError` when PDFium cannot parse the file, when it is encrypted with a
+    password, or when no page has readable text (a scan, or fonts without a Unicode map).
+    Pages whose glyphs have no Unicode mapping are left out and named in a warning.
+    """
+    data = _bytes(path)
+    pages, info = _load(path, data)
+    readable = _readable(path, pages)
+    furniture = find_furniture(readable)
+    lines: list[Line] = []
+    for page in readable:
+        kept = [line for i, line in enumerate(page.lines) if (page.number, i) not in furniture]
+        lines += mark_paragraph_ends(page, kept)
+    log.debug("%s: %d pages, %d header/footer lines left out", path, len(pages), len(furniture))
+    hyphens = Hyphens(line.text for line in lines)
+    sections, references = _sections(lines, hyphens)
+    edges = [page.lines[i].text for page in readable for i in range(len(page.lines))
+             if (page.number, i) in furniture]  # fmt: skip
+    front = [_page_text(page) for page in readable[:2]]
+    ids = "\n".join(front + edges)
+    first_line = next(line.text for page in readable for line in page.lines)
+    yield build_document(
+        title=choose_title(page_title(readable[0]), metadata_title(info.title), first_line)[:300],
+        sections=sections,
+        source_path=str(path),
+        format="pdf",
+        pmid=_first(_PMID, ids, group=1),
+        pmcid=_first(_PMCID, ids),
+        doi=xmp_doi(data) or find_doi([*front, *edges]),
+        authors=authors(info.author),
+        year=find_year([*front, _page_text(readable[-1])], info.created),
+        references=tuple(references),
+    )
+
+
+def _readable(path: Path, pages: Sequence[Page]) -> list[Page]:
+    """The pages whose text can be read; warns about (or refuses) pages of unmapped glyphs."""
+    bad = [page.number for page in pages if page.unmapped]
+    readable = [page for page in pages if not page.unmapped and page.lines]
+    if bad and readable:
+        log.warning(
+            "%s: left out page%s %s of %d: most glyphs have no Unicode mapping (a font "
+            "without a ToUnicode map), so the text would be garbage",
+            path, "s" if len(bad) > 1 else "", _numbers(bad), len(pages),
+        )  # fmt: skip
+    if not readable:
+        if bad:
+            raise ReadError(
+                path,
+                f"no readable text: most glyphs on page{'s' if len(bad) > 1 else ''} "
+                f"{_numbers(bad)} have no Unicode mapping (fonts without a ToUnicode map); "
+                "run OCR on the file first",
+            )
+        raise ReadError(path, "the PDF has no extractable text (scanned images? run OCR first)")
+    return readable
+
+
+def _numbers(numbers: Sequence[int]) -> str:
+    """Page numbers as runs: [1, 2, 3, 7] -> "1-3, 7"."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+
+
+def _page_text(page: Page) -> str:
+    return "\n".join(line.text for line in page.lines)
+
+
+def _sections(lines: Sequence[Line], hyphens: Hyphens) -> tuple[list[Section], list[str]]:
+    """The sections of the paper and the entries of its reference list."""
+    sections: list[Section] = []
+    references: list[str] = []
+    for heading, part in split_at_headings(lines):
+        if heading.lower() in REFERENCE_HEADINGS:
+            references += entries(part, hyphens)
+        elif part:
+            text, pages = join(part, hyphens)
+            sections.append(Section(heading, text, pages))
+    return _abstract_from_front(sections), references
+
+
+def _abstract_from_front(sections: list[Section]) -> list[Section]:
+    """Sections with an unlabelled abstract (the front matter's last long paragraph) split off.
+
+    Some layouts print no "Abstract" heading; the abstract is then the last paragraph of
+    at least ``_ABSTRACT_WORDS`` words before the first heading (a "Keywords" line aside).
+    """
+    if len(sections) < 2 or sections[0].heading != "Body":
+        return sections
+    if any(s.heading == "Abstract" for s in sections):
+        return sections
+    front = sections[0]
+    end = len(front.text)
+    for paragraph in reversed(front.text.split("\n")):
+        start = end - len(paragraph)
+        if len(paragraph.split()) >= _ABSTRACT_WORDS and not paragraph.lower().startswith("key"):
+            head, abstract = split_section(front, start, "Abstract")
+            head, abstract = split_section(front, start, "Abstract")
+            tail = Section(abstract.heading, abstract.text[: len(paragraph)], abstract.pages)
+            rest = abstract.text[len(paragraph) :].strip()
+            out = [head, tail] if head.text else [tail]
+            if rest:
+                out.append(Section("Body", rest, ((0, tail.page_at(len(paragraph)) or 1),)))
+            return out + sections[1:]
+        end = start - 1
+    return sections
+
+
+def _bytes(path: Path) -> bytes:
+    """The file's bytes (the corpus layer has checked its size against corpus.max_file_mb)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ReadError(path, f"cannot read the file: {exc.strerror or exc}") from exc
+
+
+def _load(path: Path, data: bytes) -> tuple[list[Page], _Info]:
+    """The lines of every page of the PDF ``data`` read from ``path``, and its information."""
+    with LOCK:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as exc:
+            raise _open_error(path, exc) from exc
+        try:
+            meta = pdf.get_metadata_dict(skip_empty=True)
+            pages = []
+            for i in range(len(pdf)):
+                page = pdf[i]
+                try:
+                    pages.append(read_page(page, i + 1))
+                finally:
+                    page.close()
+        finally:
+            pdf.close()
+    return pages, _Info(meta.get("Title"), meta.get("Author"), meta.get("CreationDate"))
+
+
+def _open_error(path: Path, exc: pdfium.PdfiumError) -> ReadError:
+    """The :class:`ReadError` for a file PDFium refused to open."""
+    if "password" in str(exc).lower():
+        return ReadError(path, "the PDF is encrypted")
+    hint = " (no %%EOF at the end: is the file cut short?)" if _cut_short(path) else ""
+    return ReadError(path, f"not a readable PDF: {exc}{hint}")
+
+
+def _cut_short(path: Path) -> bool:
+    """Whether ``path`` starts as a PDF but lacks the ``%%EOF`` that ends every complete one."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(5)
+            fh.seek(max(path.stat().st_size - 1024, 0))
+            return head == b"%PDF-" and b"%%EOF" not in fh.read()
+    except OSError:
+        return False
+
+
+def _first(pattern: re.Pattern[str], text: str, group: int = 0) -> str | None:
+    """The first match of ``pattern`` in ``text`` (or its ``group``), or None."""
+    m = pattern.search(text)
+    return m.group(group) if m else None

@@ -1,0 +1,118 @@
+"""PDFium's text of each page as lines with their place and size on the page.
+
+PDFium (through pypdfium2) reads the page's text in the order its content stream draws it,
+which for publishers' two-column layouts is reading order, and it puts spaces where glyphs
+are far apart, which pypdf lost on some typesetting ("deadlycancersofchildhood"). Each line
+keeps the box around it and the height of its first glyph, which later steps use to find the
+title (the largest text on page 1), running headers and footers (lines repeated at the page
+edges) and paragraph ends (lines that stop short of their column's right edge).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import threading
+import unicodedata
+from array import array
+from dataclasses import dataclass
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+# PDFium is not thread-safe (pypdfium2's documentation); ingest may read in a worker thread.
+LOCK = threading.RLock()
+# PDFium marks a line-end hyphen that it joined to the next line with U+FFFE (and drops the
+# line break); corpus.pdf.paragraphs decides whether the hyphen stays.
+HYPHEN_MARK = "\ufffe"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u00ad]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Ligatures, full-width forms and mathematical italic letters ("𝑝 < 0.05") read as the plain
+# letters they stand for; superscript digits are left alone so that "cells¹" stays apart.
+_COMPAT = re.compile(r"[\ufb00-\ufb4f\uff01-\uff5e\U0001d400-\U0001d7ff]")
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
+# A page whose glyphs are more often unmapped than not is unreadable.
+UNMAPPED_SHARE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of text as PDFium laid it out; lengths in points, ``top`` from the page top."""
+
+    page: int
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float  # height of the first glyph's box: a stand-in for the font size
+    ends_paragraph: bool = False  # set by corpus.pdf.paragraphs.mark_paragraph_ends
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """The lines of one page, its size, and whether its glyphs could be read as text."""
+
+    number: int
+    width: float
+    height: float
+    lines: tuple[Line, ...]
+    unmapped: bool  # most glyphs have no Unicode mapping (or are private-use characters)
+
+
+def read_page(page: pdfium.PdfPage, number: int) -> Page:
+    """The lines of ``page`` (1-based ``number``); call it holding :data:`LOCK`."""
+    width, height = page.get_size()
+    textpage = page.get_textpage()
+    try:
+        count = textpage.count_chars()
+        units = _units(textpage, count)
+        errors = sum(pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) for i in range(count))
+        visible = sum(not c.isspace() for c in units)
+        unmapped = errors + len(_PRIVATE_USE.findall(units))
+        lines = []
+        start = 0
+        for raw in units.split("\r\n"):
+            end = start + len(raw)
+            line = _line(textpage, number, height, raw, start)
+            if line is not None:
+                lines.append(line)
+            start = end + 2
+    finally:
+        textpage.close()
+    bad = visible > 0 and unmapped > UNMAPPED_SHARE * visible
+    return Page(number, width, height, tuple(lines), bad)
+
+
+def _units(textpage: pdfium.PdfTextPage, count: int) -> str:
+    """The page's text with one character per PDFium character index (UTF-16 code units)."""
+    if count <= 0:
+        return ""
+    buffer = ctypes.create_string_buffer(2 * (count + 1))
+    pdfium_c.FPDFText_GetText(
+        textpage, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort))
+    )
+    return "".join(map(chr, array("H", buffer.raw[: 2 * count])))
+
+
+def _line(
+    textpage: pdfium.PdfTextPage, number: int, height: float, raw: str, start: int
+) -> Line | None:
+    """The :class:`Line` for PDFium's characters ``start .. start+len(raw)``; None if blank."""
+    first = next((i for i, c in enumerate(raw) if not c.isspace() and c >= " "), None)
+    if first is None:
+        return None
+    last = next(i for i in range(len(raw) - 1, -1, -1) if not raw[i].isspace())
+    left, bottom, _, top = textpage.get_charbox(start + first, loose=True)
+    _, _, right, _ = textpage.get_charbox(start + last)
+    return Line(number, clean(raw), left, right, height - top, height - bottom, top - bottom)
+
+
+def clean(raw: str) -> str:
+    """Line text with surrogate pairs joined, control characters dropped, spaces squashed."""
+    text = raw
+    if _SURROGATE.search(text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    text = _CONTROL.sub("", text)
+    text = _COMPAT.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    return " ".join(text.split())
