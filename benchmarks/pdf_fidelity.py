@@ -15,7 +15,7 @@ folder; the XML is parsed with lxml's safe parser (no entity expansion, no DTD).
 - leaks: pages with a running header/footer line in the extracted text. A furniture line is a
   line at the top or bottom edge of a page (first or last three, within 8% of the height)
   whose words appear nowhere in the XML; it leaks when its words (three or more) appear in
-  the extracted text;
+  the extracted text (a line printed on k pages and found j times leaks on min(j, k) pages);
 - glued: extracted tokens that are not words of the XML but two of its words run together;
 - s/page: wall time of reading the file, per page.
 """
@@ -215,9 +215,13 @@ def glued(text: Sequence[str], words: set[str]) -> int:
 
 
 def leak_pages(path: Path, gold: Gold, extracted: str) -> int:
-    """Pages whose running header/footer lines (words not in the XML) are in ``extracted``."""
+    """Pages whose running header/footer lines (words not in the XML) are in ``extracted``.
+
+    A line printed on several pages leaks on as many of them as the extracted text holds it.
+    """
     text = " " + " ".join(tokens(extracted)) + " "
-    leaks = 0
+    leaking: set[int] = set()
+    left: dict[str, int] = {}
     pdf = pdfium.PdfDocument(path)
     try:
         for n in range(len(pdf)):
@@ -227,12 +231,15 @@ def leak_pages(path: Path, gold: Gold, extracted: str) -> int:
             edge += [line for line in order[-_PER_EDGE:] if line.top > (1 - _EDGE) * page.height]
             for line in edge:
                 words = " " + " ".join(tokens(line.text)) + " "
-                if len(words.split()) >= _MIN_WORDS and words not in gold.joined and words in text:
-                    leaks += 1
-                    break
+                if len(words.split()) < _MIN_WORDS or words in gold.joined:
+                    continue
+                left.setdefault(words, text.count(words))
+                if left[words] > 0:
+                    left[words] -= 1
+                    leaking.add(page.number)
     finally:
         pdf.close()
-    return leaks
+    return len(leaking)
 
 
 def score(pdf: Path, gold_path: Path) -> Score:

@@ -48,6 +48,8 @@ _authors = authors  # the name the tests of the /Author parser use
 log = logging.getLogger(__name__)
 _PMID = re.compile(r"PMID:?\s*(\d{1,9})")
 _PMCID = re.compile(r"\bPMC\d+")
+# Lines above the title in this upper share of page 1 are the masthead, not the paper's text.
+_MASTHEAD = 0.3
 # An abstract without its heading is a paragraph of at least this many words.
 _ABSTRACT_WORDS = 40
 
@@ -72,6 +74,11 @@ def read_pdf(path: Path) -> Iterator[Document]:
     pages, info = _load(path, data)
     readable = _readable(path, pages)
     furniture = find_furniture(readable)
+    title = page_title(readable[0])
+    if title and title.stands_out:  # journal name, article type, dates and DOI above it
+        first = readable[0]
+        furniture |= {(first.number, i) for i, line in enumerate(first.lines)
+                      if line.bottom <= title.top and line.top < _MASTHEAD * first.height}  # fmt: skip
     lines: list[Line] = []
     for page in readable:
         kept = [line for i, line in enumerate(page.lines) if (page.number, i) not in furniture]
@@ -85,7 +92,7 @@ def read_pdf(path: Path) -> Iterator[Document]:
     ids = "\n".join(front + edges)
     first_line = next(line.text for page in readable for line in page.lines)
     yield build_document(
-        title=choose_title(page_title(readable[0]), metadata_title(info.title), first_line)[:300],
+        title=choose_title(title, metadata_title(info.title), first_line)[:300],
         sections=sections,
         source_path=str(path),
         format="pdf",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from corpus.model import first_year, normalize_doi, squash
 from corpus.pdf.layout import Line, Page
@@ -44,7 +45,16 @@ _PDF_DATE = re.compile(r"(?:D:)?\s*(\d{4})")
 _LARGER = 1.15
 
 
-def page_title(page: Page) -> tuple[str, bool] | None:
+@dataclass(frozen=True, slots=True)
+class Title:
+    """The title as set on the first page."""
+
+    text: str
+    stands_out: bool  # set in type clearly larger than the page's body text
+    top: float  # where the title block starts on the page
+
+
+def page_title(page: Page) -> Title | None:
     """The title set in the largest type on the first page, and whether that type stands out.
 
     Lines in the largest size (on the upper part of the page) start the candidate block; a
@@ -63,7 +73,7 @@ def page_title(page: Page) -> tuple[str, bool] | None:
         block = _block(upper, line.size)
         text = _TITLE_NOTE.sub("", squash(" ".join(line.text for line in block)))
         if len(text.split()) >= 3 and not _LABEL.fullmatch(text):
-            return text, line.size >= _LARGER * body_size
+            return Title(text, line.size >= _LARGER * body_size, block[0].top)
     return None
 
 
@@ -94,13 +104,13 @@ def metadata_title(raw: str | None) -> str | None:
     return title
 
 
-def choose_title(on_page: tuple[str, bool] | None, meta: str | None, first: str) -> str:
+def choose_title(on_page: Title | None, meta: str | None, first: str) -> str:
     """The title: the page's when its type stands out, the metadata's when it looks like a
     title, else the first line of the first page."""
-    if meta and on_page and _words(meta) == _words(on_page[0]):
+    if meta and on_page and _words(meta) == _words(on_page.text):
         return meta  # the same words, without the page's line-break hyphens and spacing
-    if on_page and on_page[1]:
-        return on_page[0]
+    if on_page and on_page.stands_out:
+        return on_page.text
     return meta or first
 
 

@@ -37,8 +37,12 @@ def edge_lines(page: Page) -> tuple[list[int], list[int]]:
 
 
 def _key(text: str) -> str:
-    """``text`` with every number made "#" and spacing ignored: the same on every page."""
-    return re.sub(r"\d+", "#", re.sub(r"\s+", "", text.lower()))
+    """``text`` without numbers, "Page n of m" and spacing: the same on every page.
+
+    Headers alternate the page number's side ("2 Journal" / "Journal 3") and some add
+    "Page 2 of 9" on all pages but the first.
+    """
+    return re.sub(r"page\s*\d+\s*of\s*\d+|[\d\s]+", "", text.lower())
 
 
 def find_furniture(pages: Sequence[Page]) -> set[tuple[int, int]]:
