@@ -34,11 +34,13 @@ _LINE_END_HYPHENS = ("-", "\u2010")  # hyphen-minus, hyphen
 # Words that start compounds written with a hyphen ("self-governed", "well-known") and words
 # that end them ("dose-dependent", "HIV-related"): a hyphen at a line break before or after
 # them stays when the document has neither spelling elsewhere.
-_PREFIXES = frozenset(["self", "well", "cross", "half", "all", "ex", "non"])
+_PREFIXES = frozenset({"self", "well", "cross", "half", "all", "ex"})
 _HEADS = frozenset({
     "based", "related", "specific", "dependent", "independent", "induced", "like", "free",
     "associated", "mediated", "type", "term", "year", "old", "level", "wide", "scale", "fold",
     "shaped", "derived", "positive", "negative", "controlled", "sensitive", "resistant",
+    "containing", "gated", "assisted", "covered", "treated", "infected", "exposed", "matched",
+    "adjusted", "labeled", "labelled", "bound", "rich", "enriched", "deficient",
 })  # fmt: skip
 # A gap between lines wider than this share of the line height ends a paragraph.
 _GAP = 0.5
@@ -62,7 +64,8 @@ class Hyphens:
 
     The hyphen stays when the document spells the pair with a hyphen elsewhere at least as
     often as joined ("free-living"), goes when it spells it joined ("treat-ment"), and
-    otherwise stays only around a known compound word (see ``_PREFIXES`` and ``_HEADS``).
+    otherwise stays around a known compound word (``_PREFIXES``, ``_HEADS``), before a capital
+    letter, or between two words the document uses on their own.
     """
 
     def __init__(self, texts: Iterable[str]) -> None:
@@ -77,13 +80,17 @@ class Hyphens:
 
     def keep(self, left: str, right: str) -> bool:
         """Whether ``left`` + "-" + ``right`` keeps its hyphen when rejoined."""
+        if not (left[-1:].isalpha() and right[:1].isalpha()) or right[0].isupper():
+            return True  # "1-octen-3-ol", "IL-6", "Ellis-Davies": no word broken in two
         a, b = left.lower(), right.lower()
-        if not (a[-1:].isalpha() and b[:1].isalpha()):
-            return True  # "1-octen-3-ol", "IL-6": not a word broken in two
         hyphenated, joined = self.pairs[f"{a}-{b}"], self.words[a + b]
         if hyphenated or joined:
             return hyphenated >= joined
-        return a in _PREFIXES or (b in _HEADS and len(a) > 2 and self.words[a] > 0)
+        if a in _PREFIXES or (b in _HEADS and (len(a) > 3 or self.words[a] > 0)):
+            return True
+        # Two words the document uses on their own ("beech-covered"), unless the break
+        # doubles a consonant as suffixes do ("occur-ring").
+        return min(len(a), len(b)) > 3 and a[-1] != b[0] and self.words[a] > 0 < self.words[b]
 
     def repair(self, text: str) -> str:
         """``text`` with each PDFium hyphen mark made "-" or removed."""
