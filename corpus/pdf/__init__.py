@@ -22,6 +22,7 @@ import pypdfium2 as pdfium
 from base.errors import ReadError
 from corpus.model import Document, Section, build_document
 from corpus.pdf.front import (
+    Title,
     authors,
     choose_title,
     find_doi,
@@ -73,12 +74,8 @@ def read_pdf(path: Path) -> Iterator[Document]:
     data = _bytes(path)
     pages, info = _load(path, data)
     readable = _readable(path, pages)
-    furniture = find_furniture(readable)
     title = page_title(readable[0])
-    if title and title.stands_out:  # journal name, article type, dates and DOI above it
-        first = readable[0]
-        furniture |= {(first.number, i) for i, line in enumerate(first.lines)
-                      if line.bottom <= title.top and line.top < _MASTHEAD * first.height}  # fmt: skip
+    furniture = find_furniture(readable) | _masthead(readable[0], title)
     lines: list[Line] = []
     for page in readable:
         kept = [line for i, line in enumerate(page.lines) if (page.number, i) not in furniture]
@@ -87,7 +84,7 @@ def read_pdf(path: Path) -> Iterator[Document]:
     hyphens = Hyphens(line.text for line in lines)
     sections, references = _sections(lines, hyphens)
     edges = [page.lines[i].text for page in readable for i in range(len(page.lines))
-             if (page.number, i) in furniture]  # fmt: skip
+             if (page.number, i) in furniture]  # fmt: skip  (running footers carry the DOI)
     front = [_page_text(page) for page in readable[:2]]
     ids = "\n".join(front + edges)
     first_line = next(line.text for page in readable for line in page.lines)
@@ -103,6 +100,17 @@ def read_pdf(path: Path) -> Iterator[Document]:
         year=find_year([*front, _page_text(readable[-1])], info.created),
         references=tuple(references),
     )
+
+
+def _masthead(page: Page, title: Title | None) -> set[tuple[int, int]]:
+    """Lines above a title set in large type on ``page``: journal name, article type, DOI."""
+    if title is None or not title.stands_out:
+        return set()
+    return {
+        (page.number, i)
+        for i, line in enumerate(page.lines)
+        if line.bottom <= title.top and line.top < _MASTHEAD * page.height
+    }
 
 
 def _readable(path: Path, pages: Sequence[Page]) -> list[Page]:
