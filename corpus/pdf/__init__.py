@@ -164,30 +164,30 @@ def _sections(lines: Sequence[Line], hyphens: Hyphens) -> tuple[list[Section], l
 
 
 def _abstract_from_front(sections: list[Section]) -> list[Section]:
-    """Sections with an unlabelled abstract (the front matter's last long paragraph) split off.
+    """Sections with an unlabelled abstract split off the front matter.
 
-    Some layouts print no "Abstract" heading; the abstract is then the last paragraph of
-    at least ``_ABSTRACT_WORDS`` words before the first heading (a "Keywords" line aside).
+    Some layouts print no "Abstract" heading; the abstract is then the run of paragraphs of
+    at least ``_ABSTRACT_WORDS`` words that ends the front matter (a "Keywords" line aside).
     """
     if len(sections) < 2 or sections[0].heading != "Body":
         return sections
     if any(s.heading == "Abstract" for s in sections):
         return sections
     front = sections[0]
-    end = len(front.text)
-    for paragraph in reversed(front.text.split("\n")):
-        start = end - len(paragraph)
-        if len(paragraph.split()) >= _ABSTRACT_WORDS and not paragraph.lower().startswith("key"):
-            head, abstract = split_section(front, start, "Abstract")
-            head, abstract = split_section(front, start, "Abstract")
-            tail = Section(abstract.heading, abstract.text[: len(paragraph)], abstract.pages)
-            rest = abstract.text[len(paragraph) :].strip()
-            out = [head, tail] if head.text else [tail]
-            if rest:
-                out.append(Section("Body", rest, ((0, tail.page_at(len(paragraph)) or 1),)))
-            return out + sections[1:]
-        end = start - 1
-    return sections
+    paragraphs = front.text.split("\n")
+    last = len(paragraphs)
+    while last and paragraphs[last - 1].lower().startswith("key"):
+        last -= 1
+    first = last
+    while first and len(paragraphs[first - 1].split()) >= _ABSTRACT_WORDS:
+        first -= 1
+    if first == last:
+        return sections
+    start = sum(len(p) + 1 for p in paragraphs[:first])
+    end = sum(len(p) + 1 for p in paragraphs[:last]) - 1
+    head, rest = split_section(front, start, "Abstract")
+    abstract, keywords = split_section(rest, end - start, "Body")
+    return [s for s in (head, abstract, keywords) if s.text.strip()] + sections[1:]
 
 
 def _bytes(path: Path) -> bytes:

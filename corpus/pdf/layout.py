@@ -10,11 +10,9 @@ edges) and paragraph ends (lines that stop short of their column's right edge).
 
 from __future__ import annotations
 
-import ctypes
 import re
 import threading
 import unicodedata
-from array import array
 from dataclasses import dataclass
 
 import pypdfium2 as pdfium
@@ -85,14 +83,17 @@ def read_page(page: pdfium.PdfPage, number: int) -> Page:
 
 
 def _units(textpage: pdfium.PdfTextPage, count: int) -> str:
-    """The page's text with one character per PDFium character index (UTF-16 code units)."""
-    if count <= 0:
-        return ""
-    buffer = ctypes.create_string_buffer(2 * (count + 1))
-    pdfium_c.FPDFText_GetText(
-        textpage, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort))
-    )
-    return "".join(map(chr, array("H", buffer.raw[: 2 * count])))
+    """The page's text with one character per PDFium character index.
+
+    Read one index at a time: ``FPDFText_GetText`` drops some characters (an unmapped
+    glyph) and so loses the alignment with the character boxes. A line-end hyphen that PDFium
+    joined to the next line reads as U+0002 here; ``FPDFText_IsHyphen`` tells it apart.
+    """
+    chars = [chr(pdfium_c.FPDFText_GetUnicode(textpage, i)) for i in range(count)]
+    for i, char in enumerate(chars):
+        if char == "\x02" and pdfium_c.FPDFText_IsHyphen(textpage, i):
+            chars[i] = HYPHEN_MARK
+    return "".join(chars)
 
 
 def _line(
