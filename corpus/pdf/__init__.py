@@ -83,8 +83,12 @@ def read_pdf(path: Path) -> Iterator[Document]:
     log.debug("%s: %d pages, %d header/footer lines left out", path, len(pages), len(furniture))
     hyphens = Hyphens(line.text for line in lines)
     sections, references = _sections(lines, hyphens)
-    edges = [page.lines[i].text for page in readable for i in range(len(page.lines))
-             if (page.number, i) in furniture]  # fmt: skip  (running footers carry the DOI)
+    edges = [
+        page.lines[i].text
+        for page in readable
+        for i in range(len(page.lines))
+        if (page.number, i) in furniture
+    ]  # fmt: skip  (running footers carry the DOI)
     front = [_page_text(page) for page in readable[:2]]
     ids = "\n".join(front + edges)
     first_line = next(line.text for page in readable for line in page.lines)
