@@ -245,3 +245,33 @@ def test_truncated_pdf_is_a_read_error(tmp_path: Path, paper_path: Path) -> None
     path = tmp_path / "cut.pdf"
     path.write_bytes(data[: len(data) // 2])
     assert read_error(path).reason.endswith("(no %%EOF at the end: is the file cut short?)")
+
+
+class _Journal(FPDF):
+    """Pages with a running header and a bare page number at the foot, as journals print."""
+
+    def header(self) -> None:
+        self.set_font("Helvetica", size=8)
+        self.cell(0, 5, f"J Test Med 2019; 7:{self.page_no() + 100}", align="R")
+        self.ln(10)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("Helvetica", size=8)
+        self.cell(0, 5, str(self.page_no()), align="C")
+
+
+def test_running_headers_and_page_numbers_are_left_out(tmp_path: Path) -> None:
+    pdf = _Journal()
+    pdf.set_font("Helvetica", size=10)
+    for lines in PAPER:
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=10)
+        for line in lines:
+            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "journal.pdf"
+    pdf.output(str(path))
+    [doc] = read_pdf(path)
+    assert "J Test Med" not in doc.text
+    assert "randomly assigned to aspirin 500 mg" in section(doc, "Methods").text
+    assert "the study drug." in doc.text and not any(s.text.endswith(" 3") for s in doc.sections)

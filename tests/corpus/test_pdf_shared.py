@@ -207,3 +207,12 @@ def test_real_compounds_keep_their_hyphen_across_a_line_break(
 def test_broken_words_are_joined(papers: dict[str, Document]) -> None:
     plos = papers["plos-pone.0115884.pdf"].text
     assert "reproduction in any medium" in plos and "repro-duction" not in plos
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_page_number_at_a_page_break(papers: dict[str, Document], name: str) -> None:
+    for section in papers[name].sections:
+        for offset, page in section.pages:
+            before, after = section.text[:offset].rstrip(), section.text[offset:]
+            assert not re.search(rf"(?:^|\s){page - 1}$", before), (section.heading, page)
+            assert not re.match(rf"{page}\s", after), (section.heading, page)
