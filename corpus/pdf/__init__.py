@@ -74,8 +74,10 @@ def read_pdf(path: Path) -> Iterator[Document]:
     data = _bytes(path)
     pages, info = _load(path, data)
     readable = _readable(path, pages)
-    title = page_title(readable[0])
-    furniture = find_furniture(readable) | _masthead(readable[0], title)
+    furniture = find_furniture(readable)
+    running = {readable_line(readable, at) for at in furniture if at[0] != readable[0].number}
+    title = page_title(readable[0], running)
+    furniture |= _masthead(readable[0], title)
     lines: list[Line] = []
     for page in readable:
         kept = [line for i, line in enumerate(page.lines) if (page.number, i) not in furniture]
@@ -104,6 +106,12 @@ def read_pdf(path: Path) -> Iterator[Document]:
         year=find_year([*front, _page_text(readable[-1])], info.created),
         references=tuple(references),
     )
+
+
+def readable_line(pages: Sequence[Page], at: tuple[int, int]) -> str:
+    """The text of line ``at`` = ``(page number, line index)`` among ``pages``."""
+    page = next(page for page in pages if page.number == at[0])
+    return page.lines[at[1]].text
 
 
 def _masthead(page: Page, title: Title | None) -> set[tuple[int, int]]:

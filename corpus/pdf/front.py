@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from corpus.model import first_year, normalize_doi, squash
@@ -54,12 +54,13 @@ class Title:
     top: float  # where the title block starts on the page
 
 
-def page_title(page: Page) -> Title | None:
+def page_title(page: Page, running: Collection[str] = ()) -> Title | None:
     """The title set in the largest type on the first page, and whether that type stands out.
 
     Lines in the largest size (on the upper part of the page) start the candidate block; a
-    block that is an article-type label ("Research Article") or has fewer than three words is
-    passed over for the next size down.
+    block that is an article-type label ("Research Article"), has fewer than three words, or
+    is the journal's name (its words are in one of the ``running`` header lines) is passed over
+    for the next size down.
     """
     lines = page.lines
     upper = [line for line in lines if line.top < 0.6 * page.height]
@@ -72,7 +73,12 @@ def page_title(page: Page) -> Title | None:
         tried.append(line.size)
         block = _block(upper, line.size)
         text = _TITLE_NOTE.sub("", squash(" ".join(line.text for line in block)))
-        if len(text.split()) >= 3 and not _LABEL.fullmatch(text):
+        name = " ".join(_words(text))
+        if len(text.split()) < 3 or _LABEL.fullmatch(text):
+            continue
+        # A journal's name is short; a running header may also repeat the paper's own title.
+        journal = len(name.split()) <= 6 and any(name in " ".join(_words(h)) for h in running)
+        if not journal:
             return Title(text, line.size >= _LARGER * body_size, block[0].top)
     return None
 

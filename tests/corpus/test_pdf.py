@@ -275,3 +275,33 @@ def test_running_headers_and_page_numbers_are_left_out(tmp_path: Path) -> None:
     assert "J Test Med" not in doc.text
     assert "randomly assigned to aspirin 500 mg" in section(doc, "Methods").text
     assert "the study drug." in doc.text and not any(s.text.endswith(" 3") for s in doc.sections)
+
+
+class _Masthead(FPDF):
+    """A journal's name in large type on page 1 and as the running header on later pages."""
+
+    def header(self) -> None:
+        if self.page_no() > 1:
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 5, f"{self.page_no()} Journal of Test Medicine")
+            self.ln(10)
+
+
+def test_title_is_not_the_journal_name_nor_the_article_type(tmp_path: Path) -> None:
+    pdf = _Masthead()
+    pdf.add_page()
+    for size, line in [(22, "Journal of Test Medicine"), (16, "Research Article"),
+                       (15, "Aspirin for tension-type headache:"),
+                       (15, "a randomised controlled trial")]:  # fmt: skip
+        pdf.set_font("Helvetica", size=size)
+        pdf.cell(0, size * 0.6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=10)
+    for lines in PAPER:
+        for line in lines[1:]:
+            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.add_page()
+    path = tmp_path / "masthead.pdf"
+    pdf.output(str(path))
+    [doc] = read_pdf(path)
+    assert doc.title == "Aspirin for tension-type headache: a randomised controlled trial"
+    assert "Journal of Test Medicine" not in doc.text and "Research Article" not in doc.text
