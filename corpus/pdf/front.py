@@ -32,7 +32,10 @@ _LABEL = re.compile(
 _DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]+")
 # A DOI cut by a line break right after "." or "/" or "-" ("doi:10.1371/journal.pone." + "0115884").
 _DOI_CUT = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]*[./-]\n[^\s\"<>]+")
-_COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright\b:?)\s*(?:©\s*)?((?:19|20)\d\d)\b", re.IGNORECASE)
+# "© 2016 Yang et al.", "Copyright: 2014", "© The Author(s) 2019".
+_COPYRIGHT = re.compile(
+    r"(?:©|\(c\)|\bcopyright\b)[^\n\d]{0,40}?\b((?:19|20)\d\d)\b", re.IGNORECASE
+)
 _PUBLISHED = re.compile(r"\bpublished\b:?[^\n]{0,30}?\b((?:19|20)\d\d)\b", re.IGNORECASE)
 _XMP = re.compile(rb"<x:xmpmeta.*?</x:xmpmeta>", re.DOTALL)
 _XMP_DOI = re.compile(

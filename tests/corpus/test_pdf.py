@@ -14,6 +14,7 @@ from fpdf.enums import EncryptionMethod
 from base.errors import ReadError
 from corpus.model import Document, Section
 from corpus.pdf import _authors, read_pdf
+from corpus.pdf.front import find_doi, find_year, xmp_doi
 
 # Each inner list is one page; every string is one line as set on the page. Body lines are
 # close to the usual width so that the reader joins them; a short line ends a paragraph.
@@ -305,3 +306,44 @@ def test_title_is_not_the_journal_name_nor_the_article_type(tmp_path: Path) -> N
     [doc] = read_pdf(path)
     assert doc.title == "Aspirin for tension-type headache: a randomised controlled trial"
     assert "Journal of Test Medicine" not in doc.text and "Research Article" not in doc.text
+
+
+@pytest.mark.parametrize(
+    ("texts", "created", "year"),
+    [
+        (["Received 2015\nCopyright © 2016 Yang et al."], "D:20151110", 2016),
+        (["Copyright:  2014 Iskandar et al."], None, 2014),  # the © glyph had no Unicode
+        (["© The Author(s) 2019. Open Access"], None, 2019),
+        (["no statement", "Published: 17 October 2014"], "D:2013", 2014),
+        (["no statement"], "D:20190501000000Z", 2019),
+    ],
+)
+def test_year(texts: list[str], created: str | None, year: int) -> None:
+    assert find_year(texts, created) == year
+
+
+@pytest.mark.parametrize(
+    ("texts", "doi"),
+    [
+        # a sidebar cuts the DOI at a line break; the running footer prints it whole
+        (["ONE 9(12): e115884. doi:10.1371/journal.pone.\n0115884", "PLOS ONE | "
+          "DOI:10.1371/journal.pone.0115884 December 31, 2014 2 / 14"],
+         "10.1371/journal.pone.0115884"),
+        (["http://dx.doi.org/10.1155/2016/8752821"], "10.1155/2016/8752821"),
+        (["Latest published: (doi: 10.12688/f1000research.4767.2)", "First published: (doi: "
+          "10.12688/f1000research.4767.1)", "10.12688/f1000research.4767.2"],
+         "10.12688/f1000research.4767.2"),
+        (["no identifier here"], None),
+    ],
+)  # fmt: skip
+def test_doi(texts: list[str], doi: str | None) -> None:
+    assert find_doi(texts) == doi
+
+
+def test_doi_from_xmp() -> None:
+    packet = (
+        b"<x:xmpmeta><rdf:li>cites doi:10.1186/1746-4269-7-32</rdf:li>"
+        b"<dc:identifier>http://dx.doi.org/10.1186/1746-4269-11-3</dc:identifier></x:xmpmeta>"
+    )
+    assert xmp_doi(b"%PDF-1.4 ... " + packet + b" ...") == "10.1186/1746-4269-11-3"
+    assert xmp_doi(b"%PDF-1.4 no metadata") is None
