@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -74,28 +74,18 @@ def read_pdf(path: Path) -> Iterator[Document]:
     data = _bytes(path)
     pages, info = _load(path, data)
     readable = _readable(path, pages)
-    furniture = find_furniture(readable)
-    running = {readable_line(readable, at) for at in furniture if at[0] != readable[0].number}
-    title = page_title(readable[0], running)
-    furniture |= _masthead(readable[0], title)
+    furniture, title = _furniture_and_title(readable)
     lines: list[Line] = []
     for page in readable:
-        kept = [line for i, line in enumerate(page.lines) if (page.number, i) not in furniture]
-        lines += mark_paragraph_ends(page, kept)
+        lines += mark_paragraph_ends(page, _kept(page, furniture))
     log.debug("%s: %d pages, %d header/footer lines left out", path, len(pages), len(furniture))
     hyphens = Hyphens(line.text for line in lines)
     sections, references = _sections(lines, hyphens)
-    edges = [
-        page.lines[i].text
-        for page in readable
-        for i in range(len(page.lines))
-        if (page.number, i) in furniture
-    ]  # fmt: skip  (running footers carry the DOI)
+    edges = [_text_at(readable, at) for at in sorted(furniture)]  # footers carry the DOI
     front = [_page_text(page) for page in readable[:2]]
     ids = "\n".join(front + edges)
-    first_line = next(line.text for page in readable for line in page.lines)
     yield build_document(
-        title=choose_title(title, metadata_title(info.title), first_line)[:300],
+        title=choose_title(title, metadata_title(info.title), lines[0].text if lines else "")[:300],
         sections=sections,
         source_path=str(path),
         format="pdf",
@@ -108,7 +98,21 @@ def read_pdf(path: Path) -> Iterator[Document]:
     )
 
 
-def readable_line(pages: Sequence[Page], at: tuple[int, int]) -> str:
+def _furniture_and_title(pages: Sequence[Page]) -> tuple[set[tuple[int, int]], Title | None]:
+    """The page furniture (headers, footers, the masthead) and the title on the first page."""
+    furniture = find_furniture(pages)
+    first = pages[0]
+    running = {_text_at(pages, at) for at in furniture if at[0] != first.number}
+    title = page_title(replace(first, lines=tuple(_kept(first, furniture))), running)
+    return furniture | _masthead(first, title), title
+
+
+def _kept(page: Page, furniture: set[tuple[int, int]]) -> list[Line]:
+    """The lines of ``page`` that are not furniture."""
+    return [line for i, line in enumerate(page.lines) if (page.number, i) not in furniture]
+
+
+def _text_at(pages: Sequence[Page], at: tuple[int, int]) -> str:
     """The text of line ``at`` = ``(page number, line index)`` among ``pages``."""
     page = next(page for page in pages if page.number == at[0])
     return page.lines[at[1]].text

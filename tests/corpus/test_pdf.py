@@ -347,3 +347,20 @@ def test_doi_from_xmp() -> None:
     )
     assert xmp_doi(b"%PDF-1.4 ... " + packet + b" ...") == "10.1186/1746-4269-11-3"
     assert xmp_doi(b"%PDF-1.4 no metadata") is None
+
+
+def test_a_sideways_stamp_in_the_margin_is_left_out(tmp_path: Path) -> None:
+    pdf = FPDF()
+    for lines in PAPER:
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=7)
+        with pdf.rotation(90, 8, 250):
+            pdf.text(8, 250, "Downloaded from https://journal.example.org by guest on 12 May 2020")
+        pdf.set_font("Helvetica", size=10)
+        pdf.set_xy(20, 20)
+        for line in lines:
+            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "stamped.pdf"
+    pdf.output(str(path))
+    [doc] = read_pdf(path)
+    assert "Downloaded" not in doc.text and doc.title.startswith("Aspirin for tension-type")
