@@ -139,6 +139,15 @@ def _readable(path: Path, pages: Sequence[Page]) -> list[Page]:
             "without a ToUnicode map), so the text would be garbage",
             path, "s" if len(bad) > 1 else "", _numbers(bad), len(pages),
         )  # fmt: skip
+    garbled = [page.number for page in readable if page.garbled_lines]
+    lines = sum(page.garbled_lines for page in readable)
+    if garbled:  # often the bracket pieces of a typeset equation: a note, not a warning
+        log.info(
+            "%s: left out %d line%s of unreadable glyphs (a font without a usable Unicode map) "
+            "on page%s %s",
+            path, lines, "s" if lines > 1 else "", "s" if len(garbled) > 1 else "",
+            _numbers(garbled),
+        )  # fmt: skip
     if not readable:
         if bad:
             raise ReadError(

@@ -28,9 +28,14 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 # Ligatures, full-width forms and mathematical italic letters ("𝑝 < 0.05") read as the plain
 # letters they stand for; superscript digits are left alone so that "cells¹" stays apart.
 _COMPAT = re.compile(r"[\ufb00-\ufb4f\uff01-\uff5e\U0001d400-\U0001d7ff]")
-_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
-# A page whose glyphs are more often unmapped than not is unreadable.
+# Private-use characters, the replacement character, C1 controls, Latin-1 symbols and spacing
+# modifier letters: what unmapped glyph codes read as.
+_ODD = re.compile(r"[\ue000-\uf8ff\ufffd\u0080-\u00bf\u02b0-\u02ff]")
+# A line or page whose glyphs are more often unmapped than not is unreadable; so is one where
+# more than _ODD_SHARE of them are odd characters.
 UNMAPPED_SHARE = 0.5
+_ODD_SHARE = 0.2
+_MIN_GLYPHS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,30 +61,48 @@ class Page:
     height: float
     lines: tuple[Line, ...]
     unmapped: bool  # most glyphs have no Unicode mapping (or are private-use characters)
+    garbled_lines: int = 0  # lines left out because their glyphs were unreadable
 
 
 def read_page(page: pdfium.PdfPage, number: int) -> Page:
-    """The lines of ``page`` (1-based ``number``); call it holding :data:`LOCK`."""
+    """The lines of ``page`` (1-based ``number``); call it holding :data:`LOCK`.
+
+    Lines whose glyphs are mostly unreadable (see :func:`garbled`) are left out; the page is
+    ``unmapped`` when most of its glyphs are.
+    """
     width, height = page.get_size()
     textpage = page.get_textpage()
     try:
         count = textpage.count_chars()
         units = _units(textpage, count)
-        errors = sum(pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) for i in range(count))
-        visible = sum(not c.isspace() for c in units)
-        unmapped = errors + len(_PRIVATE_USE.findall(units))
+        errors = [bool(pdfium_c.FPDFText_HasUnicodeMapError(textpage, i)) for i in range(count)]
         lines = []
-        start = 0
+        dropped = start = 0
         for raw in units.split("\r\n"):
             end = start + len(raw)
-            line = _line(textpage, number, height, raw, start)
-            if line is not None:
-                lines.append(line)
+            if garbled(raw, sum(errors[start:end])):
+                dropped += 1
+            else:
+                line = _line(textpage, number, height, raw, start)
+                lines += [line] if line is not None else []
             start = end + 2
     finally:
         textpage.close()
-    bad = visible > 0 and unmapped > UNMAPPED_SHARE * visible
-    return Page(number, width, height, tuple(lines), bad)
+    return Page(number, width, height, tuple(lines), garbled(units, sum(errors)), dropped)
+
+
+def garbled(text: str, errors: int) -> bool:
+    """Whether ``text`` (with ``errors`` glyphs PDFium could not map) is unreadable.
+
+    Either most glyphs have no Unicode mapping or are private-use characters, or a fifth are
+    the symbols and modifier letters that a font's raw codes turn into when its map is wrong
+    ("ʸʷʷʷ»É»·È¹¾"): text in any language has few of those.
+    """
+    visible = sum(not c.isspace() for c in text)
+    if visible < _MIN_GLYPHS:
+        return False  # "°C", "µg", "±": a unit or sign alone on its line
+    odd = len(_ODD.findall(text))
+    return errors + odd > UNMAPPED_SHARE * visible or odd > _ODD_SHARE * visible
 
 
 def _units(textpage: pdfium.PdfTextPage, count: int) -> str:

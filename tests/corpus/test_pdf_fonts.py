@@ -8,6 +8,7 @@ Helvetica (readable through its standard encoding) or in a font whose encoding n
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -17,30 +18,37 @@ import pytest
 from base.errors import ReadError
 from corpus.pdf import read_pdf
 
+TITLE = "Programmed cell death in the lace plant"
 READABLE = "Mitochondria take part in programmed cell death in the lace plant leaf."
 GLYPHS = " ".join(f"/g{i}" for i in range(33, 127))  # every printable ASCII code
+# Codes mapped to the wrong glyph names: the text reads as Latin-1 symbols ("»·¹¾È").
+WRONG = " ".join(["/guillemotright /periodcentered /onesuperior /threequarters /Egrave"] * 19)
 FONTS = {
     "mapped": "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     "unmapped": "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
     f"/Encoding << /Type /Encoding /Differences [33 {GLYPHS}] >> >>",
+    "wrong": "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+    f"/Encoding << /Type /Encoding /Differences [33 {WRONG}] >> >>",
 }
 
 
-def pdf_bytes(pages: list[str]) -> bytes:
-    """A PDF with one page per entry of ``pages`` ("mapped" or "unmapped"), 26 lines each."""
+def pdf_bytes(pages: list[str], title: str = "mapped") -> bytes:
+    """A PDF with one page per entry of ``pages`` ("mapped" or "unmapped"), 26 lines each;
+    the first page starts with a title line in the ``title`` font."""
     count = len(pages)
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
-    kids = " ".join(f"{3 + 3 * i} 0 R" for i in range(count))
+    kids = " ".join(f"{3 + 4 * i} 0 R" for i in range(count))
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode())
     for i, kind in enumerate(pages):
-        font, content = 4 + 3 * i, 5 + 3 * i
+        font, heading, content = 4 + 4 * i, 5 + 4 * i, 6 + 4 * i
         lines = [f"({chr(65 + j)}{chr(97 + i)}. {READABLE}) '" for j in range(26)]
-        stream = ("BT /F1 10 Tf 72 740 Td 14 TL " + " ".join(lines) + " ET").encode()
+        head = f"BT /F2 18 Tf 72 760 Td ({TITLE}) Tj ET " if i == 0 else ""
+        stream = (head + "BT /F1 10 Tf 72 740 Td 14 TL " + " ".join(lines) + " ET").encode()
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content} 0 R "
-            f"/Resources << /Font << /F1 {font} 0 R >> >> >>".encode()
+            f"/Resources << /Font << /F1 {font} 0 R /F2 {heading} 0 R >> >> >>".encode()
         )
-        objects.append(FONTS[kind].encode())
+        objects += [FONTS[kind].encode(), FONTS[title].encode()]
         objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -99,3 +107,21 @@ def test_corpus_inspect_warns_and_reports(mixed: Path, tmp_path: Path) -> None:
     }
     assert "no Unicode mapping" in rows[str(garbled)]["error"]
     assert f"WARNING corpus.pdf: {mixed}: left out pages 2-3 of 4" in result.stderr
+
+
+def test_a_title_in_a_wrongly_mapped_font_is_left_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="corpus.pdf")
+    path = tmp_path / "title.pdf"
+    path.write_bytes(pdf_bytes(["mapped", "mapped"], title="wrong"))
+    [doc] = read_pdf(path)
+    assert doc.title.startswith("Aa. Mitochondria") and not set("»·¹¾È") & set(doc.text)
+    assert "left out 1 line of unreadable glyphs" in caplog.text and "on page 1" in caplog.text
+
+
+def test_a_title_in_a_mapped_font_is_the_title(tmp_path: Path) -> None:
+    path = tmp_path / "title.pdf"
+    path.write_bytes(pdf_bytes(["mapped", "mapped"]))
+    [doc] = read_pdf(path)
+    assert doc.title == TITLE
