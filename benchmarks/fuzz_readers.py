@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     args = parser.parse_args()
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "litrag-hypothesis")  # not ./.hypothesis
-    logging.getLogger().addHandler(logging.NullHandler())  # pypdf's repair notes stay quiet
+    logging.getLogger().addHandler(logging.NullHandler())  # libraries' notes stay quiet
     catch_all = _CatchAll()
     logging.getLogger("corpus").addHandler(catch_all)
     logging.getLogger("corpus").setLevel(logging.DEBUG)

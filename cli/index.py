@@ -27,7 +27,7 @@ VerboseOption = Annotated[
     typer.Option(
         "--verbose",
         "-v",
-        help="Also show libraries' warnings (pypdf's notes on malformed PDFs) and debug notes.",
+        help="Also show libraries' warnings and litrag's debug notes.",
     ),
 ]
 # Loggers of litrag's own packages; their warnings show without --verbose.

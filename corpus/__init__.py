@@ -5,7 +5,7 @@ PubMed XML named ``.txt`` still reads as PubMed; the extension only decides betw
 and an unreadable file. :func:`iter_files` expands folders recursively.
 
 Only :class:`ReadError` leaves :func:`read`: readers raise it with a specific reason where they
-know one, and whatever else a damaged file provokes from below (zlib, lxml, pypdf, a codec,
+know one, and whatever else a damaged file provokes from below (zlib, lxml, PDFium, a codec,
 the recursion or memory limit) is turned into one here, naming the file.
 """
 

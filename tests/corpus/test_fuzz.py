@@ -126,7 +126,7 @@ def damaged_folder(seeds: dict[str, bytes], folder: Path) -> tuple[set[str], set
     zlib_case = folder / "bad-zlib-medline.xml.gz"
     zlib_case.write_bytes(zlib_damaged(seeds["medline.xml.gz"]))
     pdf = seeds["paper.pdf"]
-    broken_xref = folder / "bad-xref-paper.pdf"  # pypdf repairs it, and logs that it did
+    broken_xref = folder / "bad-xref-paper.pdf"  # PDFium rebuilds the cross-reference table
     broken_xref.write_bytes(pdf.replace(b"startxref\n", b"startxref\n9").replace(b"0000", b"000x"))
     return good, bad | {str(zlib_case), str(broken_xref)}
 
@@ -151,7 +151,8 @@ def test_inspect_prints_every_good_document_beside_bad_files(
     assert "Traceback" not in result.stderr and "pypdf" not in result.stderr
 
 
-def test_library_warnings_show_with_verbose(seeds: dict[str, bytes], tmp_path: Path) -> None:
+def test_debug_notes_show_with_verbose(seeds: dict[str, bytes], tmp_path: Path) -> None:
     damaged_folder(seeds, tmp_path)
-    result = inspect(tmp_path, "--verbose")
-    assert result.returncode == 0 and "WARNING pypdf" in result.stderr
+    quiet, verbose = inspect(tmp_path), inspect(tmp_path, "--verbose")
+    assert verbose.returncode == 0 and "DEBUG corpus.pdf" in verbose.stderr
+    assert "DEBUG" not in quiet.stderr

@@ -14,6 +14,7 @@ from fpdf.enums import EncryptionMethod
 from base.errors import ReadError
 from corpus.model import Document, Section
 from corpus.pdf import _authors, read_pdf
+from corpus.pdf.front import find_doi, find_year, xmp_doi
 
 # Each inner list is one page; every string is one line as set on the page. Body lines are
 # close to the usual width so that the reader joins them; a short line ends a paragraph.
@@ -245,3 +246,121 @@ def test_truncated_pdf_is_a_read_error(tmp_path: Path, paper_path: Path) -> None
     path = tmp_path / "cut.pdf"
     path.write_bytes(data[: len(data) // 2])
     assert read_error(path).reason.endswith("(no %%EOF at the end: is the file cut short?)")
+
+
+class _Journal(FPDF):
+    """Pages with a running header and a bare page number at the foot, as journals print."""
+
+    def header(self) -> None:
+        self.set_font("Helvetica", size=8)
+        self.cell(0, 5, f"J Test Med 2019; 7:{self.page_no() + 100}", align="R")
+        self.ln(10)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("Helvetica", size=8)
+        self.cell(0, 5, str(self.page_no()), align="C")
+
+
+def test_running_headers_and_page_numbers_are_left_out(tmp_path: Path) -> None:
+    pdf = _Journal()
+    pdf.set_font("Helvetica", size=10)
+    for lines in PAPER:
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=10)
+        for line in lines:
+            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "journal.pdf"
+    pdf.output(str(path))
+    [doc] = read_pdf(path)
+    assert "J Test Med" not in doc.text
+    assert "randomly assigned to aspirin 500 mg" in section(doc, "Methods").text
+    assert "the study drug." in doc.text and not any(s.text.endswith(" 3") for s in doc.sections)
+
+
+class _Masthead(FPDF):
+    """A journal's name in large type on page 1 and as the running header on later pages."""
+
+    def header(self) -> None:
+        if self.page_no() > 1:
+            self.set_font("Helvetica", size=8)
+            self.cell(0, 5, f"{self.page_no()} Journal of Test Medicine")
+            self.ln(10)
+
+
+def test_title_is_not_the_journal_name_nor_the_article_type(tmp_path: Path) -> None:
+    pdf = _Masthead()
+    pdf.add_page()
+    for size, line in [(22, "Journal of Test Medicine"), (16, "Research Article"),
+                       (15, "Aspirin for tension-type headache:"),
+                       (15, "a randomised controlled trial")]:  # fmt: skip
+        pdf.set_font("Helvetica", size=size)
+        pdf.cell(0, size * 0.6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=10)
+    for lines in PAPER:
+        for line in lines[1:]:
+            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.add_page()
+    path = tmp_path / "masthead.pdf"
+    pdf.output(str(path))
+    [doc] = read_pdf(path)
+    assert doc.title == "Aspirin for tension-type headache: a randomised controlled trial"
+    assert "Journal of Test Medicine" not in doc.text and "Research Article" not in doc.text
+
+
+@pytest.mark.parametrize(
+    ("texts", "created", "year"),
+    [
+        (["Received 2015\nCopyright © 2016 Yang et al."], "D:20151110", 2016),
+        (["Copyright:  2014 Iskandar et al."], None, 2014),  # the © glyph had no Unicode
+        (["© The Author(s) 2019. Open Access"], None, 2019),
+        (["no statement", "Published: 17 October 2014"], "D:2013", 2014),
+        (["no statement"], "D:20190501000000Z", 2019),
+    ],
+)
+def test_year(texts: list[str], created: str | None, year: int) -> None:
+    assert find_year(texts, created) == year
+
+
+@pytest.mark.parametrize(
+    ("texts", "doi"),
+    [
+        # a sidebar cuts the DOI at a line break; the running footer prints it whole
+        (["ONE 9(12): e115884. doi:10.1371/journal.pone.\n0115884", "PLOS ONE | "
+          "DOI:10.1371/journal.pone.0115884 December 31, 2014 2 / 14"],
+         "10.1371/journal.pone.0115884"),
+        (["http://dx.doi.org/10.1155/2016/8752821"], "10.1155/2016/8752821"),
+        (["Latest published: (doi: 10.12688/f1000research.4767.2)", "First published: (doi: "
+          "10.12688/f1000research.4767.1)", "10.12688/f1000research.4767.2"],
+         "10.12688/f1000research.4767.2"),
+        (["no identifier here"], None),
+    ],
+)  # fmt: skip
+def test_doi(texts: list[str], doi: str | None) -> None:
+    assert find_doi(texts) == doi
+
+
+def test_doi_from_xmp() -> None:
+    packet = (
+        b"<x:xmpmeta><rdf:li>cites doi:10.1186/1746-4269-7-32</rdf:li>"
+        b"<dc:identifier>http://dx.doi.org/10.1186/1746-4269-11-3</dc:identifier></x:xmpmeta>"
+    )
+    assert xmp_doi(b"%PDF-1.4 ... " + packet + b" ...") == "10.1186/1746-4269-11-3"
+    assert xmp_doi(b"%PDF-1.4 no metadata") is None
+
+
+def test_a_sideways_stamp_in_the_margin_is_left_out(tmp_path: Path) -> None:
+    pdf = FPDF()
+    for lines in PAPER:
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=7)
+        with pdf.rotation(90, 8, 250):
+            pdf.text(8, 250, "Downloaded from https://journal.example.org by guest on 12 May 2020")
+        pdf.set_font("Helvetica", size=10)
+        pdf.set_xy(20, 20)
+        for line in lines:
+            pdf.cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "stamped.pdf"
+    pdf.output(str(path))
+    [doc] = read_pdf(path)
+    assert "Downloaded" not in doc.text and doc.title.startswith("Aspirin for tension-type")

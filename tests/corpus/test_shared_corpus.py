@@ -31,7 +31,12 @@ def by_pmid(docs: list[Document]) -> dict[str, Document]:
 
 
 def test_about_fifteen_thousand_documents(docs: list[Document]) -> None:
-    assert 14_500 <= len(docs) <= 15_065
+    assert 14_500 <= len(docs) <= 15_065 + 14  # + the 14 article PDFs of corpus/pdf
+
+
+def test_each_article_pdf_is_its_own_document(docs: list[Document]) -> None:
+    pdfs = [d for d in docs if d.format == "pdf"]
+    assert len(pdfs) == 14 and all(d.id.startswith("doi:") for d in pdfs)
 
 
 def test_ids_are_unique(docs: list[Document]) -> None:
