@@ -15,8 +15,9 @@ from rag.index.embed.embedder import DEFAULT_MODEL_NAME, cpu_has_bf16
 FORMAT_VERSION = 1
 # Bump when the documents read or the passages cut from the same files change, so that an old
 # index is rebuilt rather than mixed with new. 2 (2026-12): identical files merge into one
-# document (corpus.dedup); every document has a passage (rag.index.chunking.stand_in).
-READER_VERSION = 2
+# document (corpus.dedup); every document has a passage (rag.index.chunking.stand_in). 3: PDFs
+# are read through PDFium (corpus.pdf): other text, titles, DOIs and years.
+READER_VERSION = 3
 # Fields that say how the vectors were computed, not what they mean: outside the fingerprint,
 # checked by vector agreement instead. Manifests written before 2026-11-22 lack them (torch).
 _RUNTIME_FIELDS = ("embedding_runtime", "embedding_precision")
