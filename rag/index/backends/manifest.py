@@ -18,7 +18,7 @@ FORMAT_VERSION = 1
 # document (corpus.dedup); every document has a passage (rag.index.chunking.stand_in).
 READER_VERSION = 2
 # Fields that say how the vectors were computed, not what they mean: outside the fingerprint,
-# checked by vector agreement instead. Manifests written before 2026-11-22 lack them (torch).
+# checked by vector agreement instead. Manifests written before they existed lack them (torch).
 _RUNTIME_FIELDS = ("embedding_runtime", "embedding_precision")
 
 

@@ -5,8 +5,8 @@ is stamped with the store generation it was built from (``state.json``, written 
 
 :meth:`Sparse.build_blocks` builds the same index as ``bm25s.BM25().index`` (same scores, in
 bm25s's own files) from texts read block by block, holding only the score matrix: bm25s's own
-``index`` wants every text and every token id as Python objects at once, which took ~1.5 GB at
-the 419k passages of a 1 GB PubMed file (measured 2026-11-22, bm25s 0.3.16).
+``index`` wants every text and every token id as Python objects at once, which for a 1 GB
+PubMed file is gigabytes (bm25s 0.3.16; figures in docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -121,8 +121,8 @@ def bm25_words(text: str) -> str:
     """``text`` as the words bm25s indexes locally (lower case, English stop words dropped,
     Snowball stems), space-separated for Milvus's standard analyzer.
 
-    Measured on 300 BioASQ questions (2026-11-22): Milvus's BM25 on raw text reached recall@10
-    0.737, bm25s 0.782.
+    Milvus's BM25 on raw text retrieved markedly worse than bm25s's stemmed words on BioASQ
+    (figures in docs/benchmarks.md).
     """
     words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN]
     return " ".join(_STEMMER.stemWords(words))
@@ -148,8 +148,8 @@ class MilvusIndex:
         # Documents this writer may have stored: all when it opened a collection with any row in
         # it, else only those it wrote. Deletes for any other id are skipped: milvus-lite 3.2.2
         # scans the whole collection for each delete, so copying the shared index (19,486
-        # passages) spent 66 of its 111 s deleting ids that were not there, and more with each
-        # batch (quadratic: a copy of 100k passages outran 40 minutes; 2026-11-22).
+        # passages) spent most of its time deleting ids that were not there, and more with each
+        # batch (quadratic; figures in docs/benchmarks.md).
         self._fresh = self._empty()
         self._written: set[str] = set()  # paper keys ("id:…", "pmid:…") this writer wrote
 
