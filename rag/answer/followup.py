@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from rag.answer.citations import content_stems
+from base.text import content_stems
 from rag.answer.records import Turn
 
 _FOLLOW_UP = re.compile(

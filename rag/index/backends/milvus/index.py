@@ -24,7 +24,6 @@ the URI forms in :mod:`rag.index.backends.milvus.target`.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -32,8 +31,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
 from pymilvus import (
     AnnSearchRequest,
     DataType,
@@ -46,6 +43,7 @@ from pymilvus import (
 
 from base.errors import IndexProblem
 from base.settings import Settings
+from base.text import bm25_words
 from corpus.model import Document, content_hash, document_to_dict
 from rag.index.backends import Backend, Filters, Found, FusedSearch, SearchIndex
 from rag.index.backends.manifest import Manifest, check_manifest
@@ -111,21 +109,6 @@ def _document_schema(client: MilvusClient) -> Any:
     s.add_field("record", DataType.VARCHAR, max_length=TEXT)
     s.add_field("unit", DataType.FLOAT_VECTOR, dim=2)  # Milvus needs a vector in a collection
     return s
-
-
-_STEMMER = Stemmer.Stemmer("english")
-_WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's token pattern (bm25s 0.3)
-
-
-def bm25_words(text: str) -> str:
-    """``text`` as the words bm25s indexes locally (lower case, English stop words dropped,
-    Snowball stems), space-separated for Milvus's standard analyzer.
-
-    Milvus's BM25 on raw text retrieved markedly worse than bm25s's stemmed words on BioASQ
-    (figures in docs/benchmarks.md).
-    """
-    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN]
-    return " ".join(_STEMMER.stemWords(words))
 
 
 def _lower(value: str | None) -> str | None:
