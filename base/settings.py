@@ -69,8 +69,9 @@ class EmbeddingSettings(_Section):
     )
     dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "auto",
-        description="auto = bfloat16 on CPUs with AMX or AVX512-BF16 (3x faster here, cosine to "
-        "fp32 >= 0.998), float32 elsewhere. Under OpenVINO it is the INFERENCE_PRECISION_HINT.",
+        description="auto = bfloat16 on CPUs with AMX or AVX512-BF16 (faster, and its vectors "
+        "agree with float32's), float32 elsewhere. Under OpenVINO it is the "
+        "INFERENCE_PRECISION_HINT.",
     )
     batch_size: int = Field(64, ge=1, description="Passages per forward pass.")
     runtime: Literal["openvino", "torch"] = Field(
@@ -87,7 +88,7 @@ class EmbeddingSettings(_Section):
         description="int8 = under OpenVINO, ingest embeds passages through an int8 copy of the "
         "transformer (NNCF, made once per model on the first ingest of >= 64 passages and "
         "calibrated on them; kept only when its vectors agree with dtype's, cosine >= 0.99): "
-        "1.45x faster here, BioASQ recall@10 unchanged. Questions, excerpts and the citation "
+        "faster ingest at the same retrieval quality. Questions, excerpts and the citation "
         "check always use dtype. same = passages in dtype too.",
     )
 
@@ -104,9 +105,8 @@ class IndexSettings(_Section):
         50_000,
         ge=0,
         description="A flat index of at least this many vectors is searched through a float16 "
-        "copy held in memory (+50% of the index's memory; 100k vectors at load ~5: 4.2 ms "
-        "instead of 17.4) whose candidates are re-scored in float32: the same hits as the "
-        "float32 scan. "
+        "copy held in memory (+50% of the index's memory, for a scan that reads half the bytes) "
+        "whose candidates are re-scored in float32: the same hits as the float32 scan. "
         "0 = always scan the float32 vectors.",
     )
     search_threads: int = Field(
@@ -198,8 +198,8 @@ class GenerationSettings(_Section):
     timeout_s: float = Field(120.0, gt=0, description="Endpoint timeout per request, seconds.")
     dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "auto",
-        description="auto = bfloat16 on CPUs with AVX512-BF16 or AMX (SmolLM2: 28 vs 18 tokens/s "
-        "here), float32 elsewhere.",
+        description="auto = bfloat16 on CPUs with AVX512-BF16 or AMX (faster decoding), float32 "
+        "elsewhere.",
     )
     max_new_tokens: int = Field(200, ge=1, le=4096, description="Longest answer, in tokens.")
     temperature: float = Field(0.0, ge=0, le=2, description="0 = greedy decoding.")
@@ -249,10 +249,9 @@ class GenerationSettings(_Section):
     )
     flash_attention: bool = Field(
         True,
-        description="llama.cpp's flash attention (a fresh ~600-token prompt read 17% faster "
-        "here: 2,112 against 2,556 ms at load ~6). Its logits depend slightly on how a prompt "
-        "is split into batches (a cached prefix moved a label score by 3e-3); false = plain "
-        "attention, which gives the same logits either way.",
+        description="llama.cpp's flash attention (prompts are read faster). Its logits depend "
+        "slightly on how a prompt is split into batches (a cached prefix moves a label score "
+        "a little); false = plain attention, which gives the same logits either way.",
     )
 
 
@@ -277,17 +276,16 @@ class AnswerSettings(_Section):
         ge=-1,
         le=1,
         description="Refuse when the best passage's cosine similarity to the question is below "
-        "this. 0.40 keeps 98% of the gold questions and refuses 27 of 30 off-topic ones "
-        "(benchmarks/tune_answers.py).",
+        "this; chosen to answer nearly every gold question and refuse off-topic ones "
+        "(benchmarks/tune_answers.py, figures in docs/benchmarks.md).",
     )
     support_threshold: float = Field(
         0.596,
         ge=0,
         le=1,
         description="A cited passage supports a sentence when the verifier's calibrated "
-        "probability (rag/answer/verify.py) reaches this. 0.596 keeps 80% of the accurate "
-        "Citation-Integrity dev citations and catches 56% of the inaccurate ones "
-        "(benchmarks/fit_verifier.py).",
+        "probability (rag/answer/verify.py) reaches this; chosen on Citation-Integrity "
+        "(benchmarks/fit_verifier.py, figures in docs/benchmarks.md).",
     )
     judge: Literal["auto", "on", "off"] = Field(
         "auto",
@@ -317,10 +315,8 @@ class AnswerSettings(_Section):
         le=1,
         description="The support an uncited sentence's best source needs to be attached. Higher "
         "than support_threshold: the best of several sources passes a threshold by chance more "
-        "often than the one a sentence cites. On Citation-Integrity dev, 84% of the claims "
-        "scoring >= 0.70 are accurate against 54% of those between 0.596 and 0.70; all 7 "
-        "uncited SmolLM2 sentences attached at 0.586-0.62 over 100 PubMedQA dev answers were "
-        "wrong (hand check, 2026-11-22).",
+        "often than the one a sentence cites, so attaching asks for more (figures in "
+        "docs/benchmarks.md).",
     )
     extractive_sentences: int = Field(
         3, ge=1, le=20, description="Sentences in an extractive answer."

@@ -34,9 +34,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from base.settings import EmbeddingSettings, GenerationSettings
+from base.text import split_sentences
 from benchmarks.train_cross_encoder import auc, split_train
 from benchmarks.verifier_data import SHARED, Pair, bioasq_pairs, citint, perturb
-from rag.answer.citations import split_sentences
 from rag.answer.signals import (
     _STOP,
     _WORD,

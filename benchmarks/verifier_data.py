@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from base.text import split_sentences
 from eval.claims import citation_form, clean_claim
-from rag.answer.citations import split_sentences
 from rag.answer.signals import PLAIN, CitationForm, numbers
 from rag.index.embed.embedder import Embedder
 

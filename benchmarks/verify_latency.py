@@ -19,8 +19,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from base.settings import AnswerSettings, EmbeddingSettings
+from base.text import split_sentences
 from benchmarks.verifier_data import citint
-from rag.answer.citations import split_sentences
 from rag.answer.verify import Verifier
 from rag.index.embed.embedder import load_embedder
 

@@ -17,7 +17,7 @@ from rich.table import Table
 from base.errors import RagError, ReadError
 from cli.common import ConfigOption, IndexOption, JsonOption, err, settings_from
 from corpus import read_many
-from corpus.model import Document
+from corpus.model import Document, document_json
 
 if TYPE_CHECKING:
     from rag.retrieve.hybrid import Hit, Mode
@@ -81,25 +81,11 @@ def inspect(
     docs, errors = read_many(paths, settings.corpus)
     if as_json:
         for doc in docs:
-            print(json.dumps(_doc_summary(doc), ensure_ascii=False))
+            print(json.dumps(document_json(doc), ensure_ascii=False))
         for exc in errors:
             print(json.dumps({"path": exc.path, "error": exc.reason}, ensure_ascii=False))
         return
     _print_table(docs, errors)
-
-
-def _doc_summary(doc: Document) -> dict[str, object]:
-    return {
-        "id": doc.id,
-        "pmid": doc.pmid,
-        "pmcid": doc.pmcid,
-        "doi": doc.doi,
-        "title": doc.title,
-        "year": doc.year,
-        "format": doc.format,
-        "sections": len(doc.sections),
-        "chars": doc.chars,
-    }
 
 
 def _print_table(docs: list[Document], errors: list[ReadError]) -> None:

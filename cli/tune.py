@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
@@ -78,37 +79,32 @@ def _run(kind: str, gold: list[Path], index: str, out: Path, max_minutes: float 
     err.print(f"wrote {out} (validation questions in {out / 'validation.jsonl'})")
 
 
-@tune_app.command("embedder")
-def embedder_command(
-    gold: GoldOption,
-    index: TuneIndexOption,
-    out: OutOption,
-    max_minutes: MinutesOption = None,
-    validation_fraction: FractionOption = 0.2,
-    epochs: EpochsOption = 1,
-    batch: BatchOption = 32,
-    max_tokens: TokensOption = None,
-    precision: PrecisionOption = Precision.auto,
-    config: ConfigOption = None,
-) -> None:
-    """Fine-tune the embedder (MultipleNegativesRankingLoss, mined hard negatives)."""
-    _run("embedder", gold, index, out, max_minutes, validation_fraction, epochs, batch,
-         max_tokens, precision, config)  # fmt: skip
+def _command(kind: str, doc: str) -> Callable[..., None]:
+    """The ``rag tune KIND`` command: both kinds take the same options."""
+
+    def command(
+        gold: GoldOption,
+        index: TuneIndexOption,
+        out: OutOption,
+        max_minutes: MinutesOption = None,
+        validation_fraction: FractionOption = 0.2,
+        epochs: EpochsOption = 1,
+        batch: BatchOption = 32,
+        max_tokens: TokensOption = None,
+        precision: PrecisionOption = Precision.auto,
+        config: ConfigOption = None,
+    ) -> None:
+        _run(kind, gold, index, out, max_minutes, validation_fraction, epochs, batch,
+             max_tokens, precision, config)  # fmt: skip
+
+    command.__doc__ = doc
+    command.__name__ = f"{kind}_command"
+    return command
 
 
-@tune_app.command("reranker")
-def reranker_command(
-    gold: GoldOption,
-    index: TuneIndexOption,
-    out: OutOption,
-    max_minutes: MinutesOption = None,
-    validation_fraction: FractionOption = 0.2,
-    epochs: EpochsOption = 1,
-    batch: BatchOption = 32,
-    max_tokens: TokensOption = None,
-    precision: PrecisionOption = Precision.auto,
-    config: ConfigOption = None,
-) -> None:
-    """Train a CrossEncoder reranker from the packaged MiniLM (set retrieval.reranker to use it)."""
-    _run("reranker", gold, index, out, max_minutes, validation_fraction, epochs, batch,
-         max_tokens, precision, config)  # fmt: skip
+_EMBEDDER = "Fine-tune the embedder (MultipleNegativesRankingLoss, mined hard negatives)."
+_RERANKER = (
+    "Train a CrossEncoder reranker from the packaged MiniLM (set retrieval.reranker to use it)."
+)
+embedder_command = tune_app.command("embedder")(_command("embedder", _EMBEDDER))
+reranker_command = tune_app.command("reranker")(_command("reranker", _RERANKER))

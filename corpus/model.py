@@ -172,6 +172,31 @@ def first_year(text: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def document_json(doc: Document) -> dict[str, object]:
+    """The one JSON shape of a document's record (no text), for ``rag corpus inspect --json``,
+    ``rag lookup --json`` and the web app.
+
+    The id is under both ``id`` (what ``rag corpus inspect`` has always printed) and ``doc_id``
+    (the name a hit, a citation and ``rag lookup`` use); ``sections`` counts sections and
+    ``chars`` is the text's length.
+    """
+    return {
+        "id": doc.id,
+        "doc_id": doc.id,
+        "pmid": doc.pmid,
+        "pmcid": doc.pmcid,
+        "doi": doc.doi,
+        "title": doc.title,
+        "authors": list(doc.authors),
+        "journal": doc.journal,
+        "year": doc.year,
+        "url": pubmed_url(doc.pmid) if doc.pmid else None,
+        "format": doc.format,
+        "sections": len(doc.sections),
+        "chars": doc.chars,
+    }
+
+
 def document_to_dict(doc: Document) -> dict[str, object]:
     """A JSON-ready dict of ``doc`` (sections as ``[heading, text, pages]`` lists)."""
     return {

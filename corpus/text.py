@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from base.errors import ReadError
+from base.text import DOI, PMCID
 from corpus.model import Document, Section, build_document, first_year, normalize_doi, squash
 
 # Headings whose content is page chrome or metadata, not the paper's text (lower case).
@@ -75,8 +76,6 @@ _LABELLED = re.compile(
     r"^\s*(?:[-*•]\s*)?(title|authors?|journal|year|pmid|pmcid|doi|pubmed id)\s*[:=]\s*(.+)$",
     re.IGNORECASE,
 )
-_DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]+")
-_PMCID = re.compile(r"\bPMC\d{3,9}\b")
 _MDL_ID = re.compile(r"\bID:\s*mdl-(\d{1,9})\b|\bPMID:?\s*(\d{1,9})\b")
 _CITATION = re.compile(
     r"^(?P<journal>[A-Z][^;:]{1,120}?)\s*(?:;|\.\s*(?:19|20)\d\d)\s*.*\b(?:19|20)\d\d\b"
@@ -241,7 +240,7 @@ def _take_labelled(line: str, meta: dict[str, str]) -> bool:
     valid: dict[str, Callable[[str], object]] = {
         "doi": normalize_doi,
         "pmid": str.isdigit,
-        "pmcid": _PMCID.search,
+        "pmcid": PMCID.search,
     }
     check = valid.get(key)
     if check is None or check(value):
@@ -251,9 +250,9 @@ def _take_labelled(line: str, meta: dict[str, str]) -> bool:
 
 
 def _take_ids(text: str, meta: dict[str, str]) -> None:
-    if "doi" not in meta and (doi := _DOI.search(text)):
+    if "doi" not in meta and (doi := DOI.search(text)):
         meta["doi"] = doi.group(0)
-    if "pmcid" not in meta and (pmc := _PMCID.search(text)):
+    if "pmcid" not in meta and (pmc := PMCID.search(text)):
         meta["pmcid"] = pmc.group(0)
 
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Literal
 
 from base.errors import GoldError
-from rag.answer.citations import MIN_CLAUSE_WORDS, split_sentences
+from base.text import split_sentences
+from rag.answer.citations import MIN_CLAUSE_WORDS
 from rag.answer.signals import PLAIN, CitationForm
 
 CORPUS_NAME = "corpus.jsonl"

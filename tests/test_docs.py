@@ -1,9 +1,11 @@
-"""Docs that cannot go stale: the README's commands parse, and its settings block is the tree.
+"""Docs that cannot go stale: the README's and docs/'s commands parse, and their links resolve.
 
-Every ``rag`` command in the README's shell blocks is parsed by the real command line (click
-parses the options and arguments without running the command), every benchmark script line is
-run with ``--help`` after its arguments, and the TOML block under "Settings" must name exactly
-the sections and keys of :class:`base.settings.Settings` with their default values.
+Every ``rag`` command in a shell block of README.md or docs/*.md is parsed by the real command
+line (click parses the options and arguments without running the command), every benchmark
+script line is run with ``--help`` after its arguments, every relative link names a file that
+exists (and, into docs/benchmarks.md, an anchor that exists), and the README stays a front door:
+at most 300 lines, one example for every ``rag`` verb and sub-verb. The settings reference,
+docs/settings.md, is checked against the settings tree by tests/base/test_settings_doc.py.
 """
 
 from __future__ import annotations
@@ -12,32 +14,32 @@ import re
 import shlex
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import click
 import pytest
 import typer
-from pydantic import BaseModel
 
-from base.settings import Settings
 from cli.main import app
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+TEXT = {page: page.read_text(encoding="utf-8") for page in PAGES}
+README = TEXT[ROOT / "README.md"]
 BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
-def blocks(language: str) -> list[str]:
-    """The README's fenced code blocks in ``language``."""
-    return [body for lang, body in BLOCK.findall(README) if lang == language]
+def blocks(language: str, text: str | None = None) -> list[str]:
+    """The fenced code blocks in ``language`` of one page, or of every page."""
+    texts = [text] if text is not None else list(TEXT.values())
+    return [body for t in texts for lang, body in BLOCK.findall(t) if lang == language]
 
 
-def commands(prefix: str) -> list[list[str]]:
+def commands(prefix: str, text: str | None = None) -> list[list[str]]:
     """Each shell line that runs ``prefix``, as words, without env assignments and comments."""
     found = []
-    for body in blocks("bash"):
+    for body in blocks("bash", text):
         for line in body.splitlines():
             words = shlex.split(line, comments=True)
             while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
@@ -56,6 +58,42 @@ SCRIPTS = [w for w in commands(".venv/bin/python") if w and w[0] not in ("-u",)]
 def test_the_readme_shows_commands() -> None:
     assert len(RAG_COMMANDS) > 15
     assert SCRIPTS
+
+
+def _verbs(command: click.Command, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every leaf verb of the command line, as its words (``("tune", "embedder")``)."""
+    if not isinstance(command, click.Group):
+        return [path]
+    context = click.Context(command)
+    return [
+        verb
+        for name in command.list_commands(context)
+        for verb in _verbs(command.get_command(context, name), (*path, name))  # type: ignore[arg-type]
+    ]
+
+
+def test_the_readme_is_a_front_door() -> None:
+    assert len(README.splitlines()) <= 300
+    shown = {tuple(words) for words in commands(".venv/bin/rag", README)}
+    for verb in _verbs(typer.main.get_command(app)):
+        assert any(words[: len(verb)] == verb for words in shown), f"no README example of {verb}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_links_resolve(page: Path) -> None:
+    anchors = set(re.findall(r'<a id="([\w-]+)"></a>', TEXT[ROOT / "docs" / "benchmarks.md"]))
+    anchors |= {
+        re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
+        for h in re.findall(r"^#+ (.*)$", TEXT[ROOT / "docs" / "benchmarks.md"], re.M)
+    }
+    for target in LINK.findall(TEXT[page]):
+        if re.match(r"\w+:", target):
+            continue  # a URL
+        path, _, anchor = target.partition("#")
+        file = (page.parent / path).resolve() if path else page
+        assert file.exists(), f"{page.name} links to {target}, which does not exist"
+        if anchor and file.name == "benchmarks.md":
+            assert anchor in anchors, f"{page.name} links to {target}: no such anchor"
 
 
 @pytest.mark.parametrize("words", RAG_COMMANDS, ids=" ".join)
@@ -83,40 +121,3 @@ def test_readme_benchmark_line_parses(words: list[str]) -> None:
         timeout=120,
     )
     assert run.returncode == 0, run.stderr[-2000:]
-
-
-def _settings_block() -> dict[str, Any]:
-    section = README.split("## Settings", 1)[1]
-    return tomllib.loads(next(body for lang, body in BLOCK.findall(section) if lang == "toml"))
-
-
-def _commented_keys() -> dict[str, set[str]]:
-    """Keys shown commented out (``# mmr_lambda = 0.7``): optional settings with no default."""
-    section = README.split("## Settings", 1)[1]
-    body = next(body for lang, body in BLOCK.findall(section) if lang == "toml")
-    found: dict[str, set[str]] = {}
-    current = ""
-    for line in body.splitlines():
-        if m := re.fullmatch(r"\[(\w+)\]", line.strip()):
-            current = m.group(1)
-        elif m := re.match(r"#\s*(\w+)\s*=", line.strip()):
-            found.setdefault(current, set()).add(m.group(1))
-    return found
-
-
-def test_readme_settings_block_is_the_settings_tree() -> None:
-    shown = _settings_block()
-    commented = _commented_keys()
-    defaults = Settings()
-    tree = {
-        name: getattr(defaults, name)
-        for name in type(defaults).model_fields
-        if isinstance(getattr(defaults, name), BaseModel)
-    }
-    assert set(shown) == set(tree), "README settings sections differ from the settings tree"
-    for name, section in tree.items():
-        fields = type(section).model_fields
-        keys = set(shown[name]) | commented.get(name, set())
-        assert keys == set(fields), f"[{name}] in the README: {sorted(keys ^ set(fields))}"
-        for key, value in shown[name].items():
-            assert value == getattr(section, key), f"[{name}] {key}: README {value!r}"

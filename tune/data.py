@@ -127,8 +127,8 @@ def mine(
     Positives are the gold documents' passages the first stage found (the index's own text), at
     most ``per_question``. BioASQ snippets are not used: they lack the title and section lines
     every indexed passage and every negative has, so a model could learn that form instead of
-    relevance. A reranker trained with them (40 min, 30% of an epoch, 2026-11-22) scored the
-    validation questions' recall@10 0.519 alone against the fused first stage's 0.815.
+    relevance; a reranker trained with them scored far below the fused first stage
+    (docs/benchmarks.md).
     """
     mined = []
     cached = _QueryCache(retriever.embedder, [q.question for q in questions])
@@ -157,8 +157,8 @@ def mine(
 class _QueryCache:
     """The retriever's embedder with every question embedded up front, 64 to a batch.
 
-    One question at a time cost 0.24-0.65 s each on the loaded 2-core machine (2026-11-22,
-    load 8), mostly per-call overhead; batches make mining 2,000 questions minutes shorter.
+    One question at a time is mostly per-call overhead; batches make mining 2,000 questions
+    minutes shorter (docs/benchmarks.md).
     """
 
     def __init__(self, embedder: Embedder, questions: Sequence[str]) -> None:

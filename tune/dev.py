@@ -14,8 +14,8 @@ from eval.metrics import mean, mrr_at_k, recall_at_k
 from tune.data import Mined
 
 Scorer = Callable[[str, Sequence[str]], Sequence[float]]
-# Pools scored per figure. 60 pools (1,800 passages) took ~30 min per figure on 2 cores at load
-# 15-47 (2026-11-22, six agents sharing the machine), longer than the training budget; 30 halves it.
+# Pools scored per figure. 60 pools (1,800 passages) took longer than the training budget on a
+# loaded 2-core machine (docs/benchmarks.md); 30 halves it.
 DEV_QUESTIONS = 30
 
 

@@ -15,43 +15,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN_PLUS
-
+from base.text import MARKER
+from base.text import is_claim as is_claim  # re-exported: verify.py imports both from here,
+from base.text import split_sentences as split_sentences  # until it imports them from base.text
 from rag.answer.records import Citation, Removed, Sentence, Source
 from rag.answer.signals import PLAIN, CitationForm
 
-if TYPE_CHECKING:  # verify imports this module's sentence splitting
+if TYPE_CHECKING:  # annotations only: verify.py loads the embedder and the CrossEncoder
     from rag.answer.verify import Verdict, Verifier
 
-MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*(?:[-–]|,)\s*\d{1,3})*)\s*\]")
-_ABBREVIATIONS = {
-    "e.g",
-    "i.e",
-    "et al",
-    "al",
-    "ref",
-    "refs",
-    "fig",
-    "figs",
-    "vs",
-    "dr",
-    "no",
-    "approx",
-    "ca",
-    "cf",
-}
-_BOUNDARY = re.compile(r"[.!?](?P<markers>(?:\s*" + MARKER.pattern + r")*)(?=\s+|$)")
-_WORD = re.compile(r"[a-z0-9]+")
-_STOP = frozenset(STOPWORDS_EN_PLUS)
 # List formatting, not text: a sentence that is only an enumerator ("1.", "(2)", "*"), split off
 # by the sentence splitter from "1. The disease ..." (SmolLM2 writes numbered lists often), and a
 # bullet at a sentence start.
 _ENUMERATOR = re.compile(r"\(?\d{1,3}[.)]|[-*•]")
 _BULLET = re.compile(r"^(?:[-*•]|\(?\d{1,3}\))\s+")
-MIN_CLAIM_WORDS = 2  # content words (not numbers) a sentence needs to assert anything
 MIN_CLAUSE_WORDS = 4  # words a clause needs to be judged alone (here and in eval.claims)
-_stemmer = Stemmer.Stemmer("english")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,23 +55,6 @@ def expand_marker(body: str) -> list[int]:
         elif bounds[0]:
             numbers.append(int(bounds[0]))
     return numbers
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of the sentences of one paragraph; markers after a full stop stay with it."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _BOUNDARY.finditer(text):
-        word = re.search(r"([A-Za-z.]+)$", text[start : m.start()])
-        if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
-            continue
-        if text[m.end() :].strip()[:1].islower():
-            continue  # "p. value", "approx. three": not a sentence end
-        spans.append((start, m.end()))
-        start = m.end()
-    if text[start:].strip():
-        spans.append((start, len(text)))
-    return [(a + len(text[a:b]) - len(text[a:b].lstrip()), b) for a, b in spans]
 
 
 def strip_markers(text: str, valid: int) -> tuple[str, tuple[int, ...]]:
@@ -172,23 +133,6 @@ def parse_answer(text: str, valid: int) -> list[Claim]:
                 last = claims[-1]
                 claims[-1] = replace(last, cited=tuple(dict.fromkeys(last.cited + cited)))
     return claims
-
-
-def is_claim(text: str) -> bool:
-    """Whether ``text`` can assert anything: it has ``MIN_CLAIM_WORDS`` content words.
-
-    Fragments such as "1.", "But when you need" or "A complete list of" have nothing for a passage
-    to support; scored like sentences they could borrow support from a passage's list numbers (a
-    bare "3." scored 0.86 against a passage with "3" in it, session 5's hand check).
-    """
-    words = {w for w in _WORD.findall(text.lower()) if w not in _STOP and not w.isdigit()}
-    return len(words) >= MIN_CLAIM_WORDS
-
-
-def content_stems(text: str) -> set[str]:
-    """Stemmed lower-case words of ``text`` without stop words."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
-    return set(_stemmer.stemWords(words))
 
 
 def close_loop(

@@ -2,7 +2,7 @@
 
 "and in lung cancer?" after a question about MDM2 amplification must be searched as a question
 about MDM2 amplification in lung cancer. An LLM rewrite does that best, but a small model often
-repeats its previous *answer* instead (seen on 2026-11-21 with SmolLM2-135M: the follow-up was
+repeats its previous *answer* instead (SmolLM2-135M does: the follow-up was
 searched as the answer's invented mechanism). So a rewrite is accepted only when every content word
 in it comes from the conversation's questions or the follow-up itself; otherwise the last question
 is prepended to the follow-up, which serves retrieval well enough.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from rag.answer.citations import content_stems
+from base.text import content_stems
 from rag.answer.records import Turn
 
 _FOLLOW_UP = re.compile(

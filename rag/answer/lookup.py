@@ -13,8 +13,15 @@ from difflib import SequenceMatcher
 from typing import Any, Literal
 
 from base.errors import QuestionError
-from corpus.model import Document, normalize_doi, normalize_pmcid, normalize_pmid, pubmed_url
-from rag.answer.citations import citation_for, content_stems
+from base.text import content_stems
+from corpus.model import (
+    Document,
+    document_json,
+    normalize_doi,
+    normalize_pmcid,
+    normalize_pmid,
+)
+from rag.answer.citations import citation_for
 from rag.answer.pipeline import Pipeline, to_source
 from rag.answer.records import Citation
 from rag.retrieve.hybrid import Hit
@@ -43,21 +50,6 @@ class Lookup:
             "documents": [document_json(d) for d in self.documents],
             "passages": [c.to_json() for c in self.passages],
         }
-
-
-def document_json(doc: Document) -> dict[str, Any]:
-    """A document's bibliographic record (no text)."""
-    return {
-        "doc_id": doc.id,
-        "pmid": doc.pmid,
-        "pmcid": doc.pmcid,
-        "doi": doc.doi,
-        "title": doc.title,
-        "authors": list(doc.authors),
-        "journal": doc.journal,
-        "year": doc.year,
-        "url": pubmed_url(doc.pmid) if doc.pmid else None,
-    }
 
 
 def identifier(query: str) -> tuple[Kind, str] | None:

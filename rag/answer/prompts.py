@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from rag.answer.records import CANNOT_ANSWER, Source, Turn
 
-# Measured on SmolLM2-135M (2026-11-21): a short system prompt with the context before the question
+# With SmolLM2-135M, a short system prompt with the context before the question
 # keeps the tiny model on the sources; a long rule list made it ignore them altogether.
 ANSWER_SYSTEM = (
     "You are a helpful assistant. Answer briefly, using only the numbered sources, and cite the "

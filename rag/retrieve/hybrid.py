@@ -11,11 +11,9 @@ pushing other papers out of the candidate lists.
 
 ``retrieval.fusion = "scores"`` (the default) adds each list's standardized scores (z-scores over
 the list's documents, weighted; a document one list lacks gets that list's lowest). It keeps how
-far apart two documents score, which ranks throw away. On BioASQ 7B-10B (scratch replay over
-``/tmp/shared_index``, 2026-11-22) it raised recall@10 over weighted RRF from 0.788 to 0.802 on
-the 1,585 training questions and from 0.815 to 0.818 on the 398 validation ones with the packaged
-MiniLM, and from 0.834 to 0.844 on the validation questions with the tuned embedder
-(``rag tune embedder``; dense weight 1.5). ``"rrf"`` keeps reciprocal-rank fusion.
+far apart two documents score, which ranks throw away, and it retrieved better than weighted
+RRF on BioASQ with both the packaged and a tuned embedder (docs/benchmarks.md). ``"rrf"`` keeps
+reciprocal-rank fusion.
 """
 
 from __future__ import annotations

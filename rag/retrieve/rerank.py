@@ -9,9 +9,8 @@ trains one.
 
 Like the embedder, the cross-encoder's transformer runs under OpenVINO in bf16 where the CPU has
 it (``retrieval.rerank_runtime``), the pairs sorted by length so that a batch pads little, and it
-reads at most ``retrieval.rerank_max_tokens`` tokens of each pair. Measured 2026-11-22 on 2 cores
-(AVX512-BF16, no AMX), 30 candidates of the shared index per question: torch fp32 at 256 tokens
-took 1.9-7.9 s per query under load; see ``benchmarks/rerank_latency.py`` for the figures now.
+reads at most ``retrieval.rerank_max_tokens`` tokens of each pair: torch float32 took seconds
+per query for 30 candidates on 2 cores (``benchmarks/rerank_latency.py``; docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -27,8 +27,10 @@ def test_inspect_json_lines(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert rows[0] == {
-        "id": "pmid:11", "pmid": "11", "pmcid": None, "doi": None, "title": "Fine.",
-        "year": None, "format": "pubmed", "sections": 1, "chars": 5,
+        "id": "pmid:11", "doc_id": "pmid:11", "pmid": "11", "pmcid": None, "doi": None,
+        "title": "Fine.", "authors": [], "journal": None, "year": None,
+        "url": "https://pubmed.ncbi.nlm.nih.gov/11/", "format": "pubmed", "sections": 1,
+        "chars": 5,
     }  # fmt: skip
     assert rows[1]["path"] == str(tmp_path / "bad.xml") and "truncated" in rows[1]["error"]
 

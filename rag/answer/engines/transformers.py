@@ -71,8 +71,8 @@ class LocalModel:
         """Decode token by token in the caller's thread and yield each new piece of text.
 
         ``model.generate`` with a ``TextIteratorStreamer`` needs a worker thread, and on this CPU
-        torch ran 30% slower there than in the calling thread (150 tokens: 9.7-10.9 s against
-        7.4 s, measured 2026-11-21).
+        torch ran markedly slower there than in the calling thread (figures in
+        docs/benchmarks.md).
         """
         new: list[int] = []
         shown = 0

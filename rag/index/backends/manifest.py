@@ -19,7 +19,7 @@ FORMAT_VERSION = 1
 # are read through PDFium (corpus.pdf): other text, titles, DOIs and years.
 READER_VERSION = 3
 # Fields that say how the vectors were computed, not what they mean: outside the fingerprint,
-# checked by vector agreement instead. Manifests written before 2026-11-22 lack them (torch).
+# checked by vector agreement instead. Manifests written before they existed lack them (torch).
 _RUNTIME_FIELDS = ("embedding_runtime", "embedding_precision")
 
 

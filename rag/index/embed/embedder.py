@@ -44,9 +44,9 @@ _DOCUMENT_PROMPTS = ("document", "passage", "corpus")  # sentence-transformers' 
 # index's check, rag.index.backends.local.index.check_agreement, and the int8 copy's,
 # Embedder._quantize).
 AGREEMENT_COSINE = 0.99
-# Passages the int8 copy is calibrated on: 64 PubMedQA abstracts gave vectors as close to bf16
-# as 200 did (cosine min 0.9937 against 0.9939 on 500 others) in half the time (11 against
-# 23 s on 2 cores, 2026-11-22); a first ingest with fewer passages leaves the copy to a later one.
+# Passages the int8 copy is calibrated on: 64 gave vectors as close to bf16 as 200 did, in half
+# the time (docs/benchmarks.md); a first ingest with fewer passages leaves the copy to a later
+# one.
 CALIBRATION_PASSAGES = 64
 
 
@@ -90,7 +90,7 @@ class Embedder:
         self.max_tokens = int(self.model.max_seq_length or 512)
         # One model call at a time: a fast tokenizer keeps its truncation and padding settings in
         # shared state that each call rewrites, so concurrent chats (the web app answers several
-        # at once) got padded offsets back for an unpadded call (seen 2026-11-22 with 8 askers).
+        # at once) got padded offsets back for an unpadded call (seen with 8 concurrent askers).
         self.lock = threading.RLock()
         self.runtime = "torch"
         self.compiled: Any = None  # rag.index.embed.openvino.Compiled under the OpenVINO runtime
@@ -167,10 +167,9 @@ class Embedder:
         transformer when there is one (``embedding.ingest_precision = "int8"``, OpenVINO).
 
         With none yet, the first call with at least CALIBRATION_PASSAGES passages makes it,
-        calibrated on them (11 s here, once per model and OpenVINO version): their int8 vectors
-        must agree with ``dtype``'s (cosine >= AGREEMENT_COSINE) or it is not used, now or later.
-        Measured 2026-11-22 (benchmarks/embedding_int8.py): 1.45x the passages/s of bf16, cosine
-        to it >= 0.994 on 500 PubMedQA abstracts, BioASQ recall@10 unchanged.
+        calibrated on them (once per model and OpenVINO version): their int8 vectors must agree
+        with ``dtype``'s (cosine >= AGREEMENT_COSINE) or it is not used, now or later. Faster
+        than bf16 at the same BioASQ recall (benchmarks/embedding_int8.py; docs/benchmarks.md).
         """
         if self._int8_ir is None and self._want_int8 and len(texts) >= CALIBRATION_PASSAGES:
             self._want_int8 = False  # one try per process, whatever happens
@@ -234,8 +233,8 @@ class Embedder:
         A copy of the tokenizer with a lock of its own counts them, so the chunker (in ingest's
         reading thread) never waits for an embedding call that holds :attr:`lock`. One text
         goes straight to a fast tokenizer's Rust encoder, skipping transformers' batch call:
-        the chunker counts ~12 pieces per long section one by one (pqal_contexts.jsonl: 1.6
-        instead of 2.2 s, the same counts; 2026-11-22).
+        the chunker counts ~12 pieces per long section one by one, and the batch call's
+        overhead dominated (the same counts either way).
         """
         with _COUNTING:
             tokenizer, backend = self._counting_tokenizer
@@ -283,8 +282,8 @@ class Embedder:
         """The vector of one question (a 1-row batch).
 
         Under OpenVINO with plain mean pooling this skips the torch modules and the batching
-        (sorting by length): 12.4 -> 8.9 ms p50 per BioASQ question, the model alone 8.2 ms
-        (interleaved runs at load ~4, 2026-11-22); the batch path's vector up to bf16 rounding
+        (sorting by length), whose overhead was a large part of one question's embedding time
+        (docs/benchmarks.md); the batch path's vector up to bf16 rounding
         (a batch pads a question to 8 rows, this to 1).
         """
         if not self._mean_pooled:
@@ -347,8 +346,8 @@ class Embedder:
         """
         prompt = next((self.model.prompts[p] for p in prompts if p in self.model.prompts), None)
         # Sorted by token count, not characters as sentence-transformers 6.2 does: on the 2,813
-        # passages of pqal_contexts.jsonl, batches of 64 then pad 1.7% more tokens than they
-        # hold instead of 40% (measured 2026-11-22; the tokenizer pass costs < 1% of the model).
+        # passages of pqal_contexts.jsonl, batches of 64 then pad a few percent instead of ~40%
+        # (docs/benchmarks.md; the tokenizer pass costs a tiny share of the model).
         lengths = [
             len(ids) for ids in self.model.tokenizer(list(texts), verbose=False)["input_ids"]
         ]
@@ -377,9 +376,9 @@ def bucketed(features: dict[str, Any], batch_size: int, max_tokens: int) -> dict
     batch sizes to a multiple of BATCH_STEP (neither past the model's and the batch's limits).
 
     OpenVINO's CPU plugin keeps memory for every input shape it has run (~1 MB each; the same
-    shapes again add none): 160 batches of random sizes and lengths took RSS from 1,065 to
-    1,250 MB, and a 48 MB MEDLINE ingest grew ~120 MB while streaming (openvino 2026.4.1,
-    2026-11-22), which a 1 GB file's thousands of shapes would turn into gigabytes. Padding
+    shapes again add none; openvino 2026.4.1), so RSS grows while an ingest streams batches of
+    new shapes (docs/benchmarks.md), which a 1 GB file's thousands of shapes would turn into
+    gigabytes. Padding
     bounds the shapes to (256 / 16) x (64 / 8) = 128. Padded positions are masked and padded
     rows (attending to their first position only) dropped, so the real rows' outputs are the
     same up to kernel rounding.

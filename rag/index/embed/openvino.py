@@ -7,9 +7,9 @@ sentence-transformers directory, so tokenization, pooling mode and max length ar
 The transformer is converted once with ``ov.convert_model`` and saved as OpenVINO IR
 (``model.xml`` + ``model.bin``; no pickle) in a folder keyed by the model's path, a hash of its
 config and weights, and the OpenVINO version: beside the model when that directory is writable,
-else under ``~/.cache/litrag/openvino/``. Measured 2026-11-22 on 2 cores with AVX512-BF16 (issue
-14): bf16 OpenVINO embedded 384 PubMedQA abstracts 1.64x faster than sentence-transformers bf16,
-cosine to it >= 0.998.
+else under ``~/.cache/litrag/openvino/``. On CPUs with AVX512-BF16 bf16 OpenVINO embeds faster
+than sentence-transformers bf16 with the same vectors up to rounding (issue 14;
+docs/benchmarks.md).
 
 Ingest may embed passages through an int8 copy of that IR (:func:`quantize_int8`, NNCF
 post-training quantization calibrated on the first passages of the first ingest large enough),

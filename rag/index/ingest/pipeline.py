@@ -66,8 +66,8 @@ def ingest(
 
     When this call loaded the embedding model (``rag ingest``; not the web app, whose searches
     hold it), the model is let go before the index is finished: its weights and inference
-    buffers were ~390 MB of RSS here (OpenVINO bf16 MiniLM, 1,116 -> 725 MB, 2026-11-22), room
-    the dense index and BM25 builds of a large file need (benchmarks/ingest_memory.py).
+    buffers are hundreds of MB of RSS (OpenVINO bf16 MiniLM; docs/benchmarks.md), room the
+    dense index and BM25 builds of a large file need (benchmarks/ingest_memory.py).
     """
     started = time.perf_counter()
     owner = not is_loaded(settings.embedding)
@@ -227,9 +227,8 @@ class Ahead(Generic[T]):
 def release_memory() -> None:
     """Hand the heap memory freed by the last model call back to the system (glibc only).
 
-    Without it RSS grew batch after batch: embedding 360 MEDLINE passages in blocks of 90 took
-    RSS from 618 to 864 MB, with ``malloc_trim(0)`` after each block to 653 MB (torch 2.13,
-    glibc 2.36, one process, 2026-11-22): freed activations otherwise stay in the heap.
+    Without it RSS grew batch after batch (torch 2.13, glibc 2.36; docs/benchmarks.md): freed
+    activations otherwise stay in the heap.
     """
     if _LIBC is not None:
         _LIBC.malloc_trim(0)

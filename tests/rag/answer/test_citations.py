@@ -9,13 +9,13 @@ from __future__ import annotations
 import pytest
 
 from base.settings import AnswerSettings, EmbeddingSettings
+from base.text import split_sentences
 from rag.answer.citations import (
     Claim,
     citation_form,
     close_loop,
     expand_marker,
     parse_answer,
-    split_sentences,
     strip_markers,
 )
 from rag.answer.records import Source

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from base.settings import GenerationSettings
-from rag.answer.citations import content_stems
+from base.text import content_stems
 from rag.answer.engines import load_backend
 from rag.answer.followup import accept_rewrite, needs_context, standalone
 from rag.answer.prompts import rewrite_messages

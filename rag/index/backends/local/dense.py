@@ -59,8 +59,8 @@ def reserve(index: faiss.Index, n: int) -> None:
     """Make room for ``n`` vectors in a flat index at once, before adding them block by block.
 
     Without it each add grows the codes vector geometrically, and the last growth holds the old
-    and the new copy together: 420k 384-d vectors added 50k at a time peaked at 1,342 MB RSS,
-    against 882 MB after this (faiss 1.15.1, 2026-11-22). A std::vector keeps its capacity when
+    and the new copy together, a third more peak memory for a large index (faiss 1.15.1; figures
+    in docs/benchmarks.md). A std::vector keeps its capacity when
     shrunk, so growing to the full size and back to 0 reserves it; faiss exposes no reserve.
     """
     inner = faiss.downcast_index(index.index) if isinstance(index, faiss.IndexIDMap2) else index

@@ -4,9 +4,8 @@ A flat index answers one query by reading every vector: 100k x 384 float32 is 15
 query, which one core reads in ~9-10 ms (memory bandwidth; faiss 1.15.1 ``IndexFlatIP`` on this
 project's 2-core AMD EPYC). :class:`FlatScan` keeps a float16 copy of the vectors (half the
 bytes; +50% memory next to the float32 index) split into one shard per thread, scans the shards
-in parallel, and re-scores the candidates with the float32 index's own vectors. Measured
-2026-11-22 on 100k random unit vectors (load ~1.9), p50 per query: float32 1 thread 9.3 ms,
-float32 in 2 shards on 2 threads 6.8 ms, float16 1 thread 4.8 ms, float16 on 2 threads 2.8 ms.
+in parallel, and re-scores the candidates with the float32 index's own vectors: reading half
+the bytes, on every core, is what makes the scan faster (figures in docs/benchmarks.md).
 
 The hits are those of the float32 scan, not an approximation: float16 keeps 11 significant
 bits, so for unit vectors a float16 score is within :func:`score_error` of the float32 one

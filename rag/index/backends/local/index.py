@@ -44,9 +44,9 @@ from rag.index.embed.embedder import AGREEMENT_COSINE, load_embedder
 
 # Vectors from another runtime or precision (OpenVINO bf16 against torch fp32, say) may be mixed
 # with or searched against an index's only when they agree with its stored ones to
-# AGREEMENT_COSINE on the first AGREEMENT_SAMPLE chunks (measured 2026-11-22: OpenVINO bf16
-# against torch bf16 and fp32, cosine >= 0.9999 on 128 PubMedQA abstracts; OpenVINO int8 against
-# bf16 >= 0.99, checked when the int8 copy is made).
+# AGREEMENT_COSINE on the first AGREEMENT_SAMPLE chunks (runtimes and precisions that compute
+# the same model agree far above it; OpenVINO int8 against bf16 is checked when the int8 copy is
+# made; docs/benchmarks.md).
 AGREEMENT_SAMPLE = 8
 
 

@@ -5,8 +5,8 @@ is stamped with the store generation it was built from (``state.json``, written 
 
 :meth:`Sparse.build_blocks` builds the same index as ``bm25s.BM25().index`` (same scores, in
 bm25s's own files) from texts read block by block, holding only the score matrix: bm25s's own
-``index`` wants every text and every token id as Python objects at once, which took ~1.5 GB at
-the 419k passages of a 1 GB PubMed file (measured 2026-11-22, bm25s 0.3.16).
+``index`` wants every text and every token id as Python objects at once, which for a 1 GB
+PubMed file is gigabytes (bm25s 0.3.16; figures in docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -21,16 +21,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import scipy.sparse as sp
-import Stemmer
 
-_STEMMER = Stemmer.Stemmer("english")
-
-
-def tokenize(texts: list[str], as_ids: bool) -> bm25s.tokenization.Tokenized | list[list[str]]:
-    """bm25s tokens: lower case, English stop words removed, Snowball-stemmed."""
-    return bm25s.tokenize(
-        texts, stopwords="en", stemmer=_STEMMER, return_ids=as_ids, show_progress=False
-    )
+from base.text import bm25_tokenize
 
 
 class Sparse:
@@ -97,7 +89,7 @@ class Sparse:
         ~95% zero scores that took 13 ms per query at 100k chunks here (numpy 2.4, 2026-11),
         against well under 1 ms for the few thousand non-zero ones.
         """
-        terms = tokenize([query], as_ids=False)[0]
+        terms = bm25_tokenize([query], as_ids=False)[0]
         if not len(self.rows) or not terms:
             return []  # bm25s (0.3) raises IndexError on a query of only stop words ("x y z")
         scores = self.model.get_scores(terms)
@@ -132,7 +124,7 @@ class _Counts:
         """Count the terms of ``texts`` (the next passages)."""
         if not texts:
             return
-        found = tokenize(texts, as_ids=True)
+        found = bm25_tokenize(texts, as_ids=True)
         assert isinstance(found, bm25s.tokenization.Tokenized)
         local = sorted(found.vocab.items(), key=lambda item: item[1])
         to_global = np.array(

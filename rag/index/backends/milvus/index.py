@@ -24,7 +24,6 @@ the URI forms in :mod:`rag.index.backends.milvus.target`.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -32,8 +31,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
 from pymilvus import (
     AnnSearchRequest,
     DataType,
@@ -46,6 +43,7 @@ from pymilvus import (
 
 from base.errors import IndexProblem
 from base.settings import Settings
+from base.text import bm25_words
 from corpus.model import Document, content_hash, document_to_dict
 from rag.index.backends import Backend, Filters, Found, FusedSearch, SearchIndex
 from rag.index.backends.manifest import Manifest, check_manifest
@@ -113,21 +111,6 @@ def _document_schema(client: MilvusClient) -> Any:
     return s
 
 
-_STEMMER = Stemmer.Stemmer("english")
-_WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's token pattern (bm25s 0.3)
-
-
-def bm25_words(text: str) -> str:
-    """``text`` as the words bm25s indexes locally (lower case, English stop words dropped,
-    Snowball stems), space-separated for Milvus's standard analyzer.
-
-    Measured on 300 BioASQ questions (2026-11-22): Milvus's BM25 on raw text reached recall@10
-    0.737, bm25s 0.782.
-    """
-    words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN]
-    return " ".join(_STEMMER.stemWords(words))
-
-
 def _lower(value: str | None) -> str | None:
     return value.lower() if value is not None else None
 
@@ -148,8 +131,8 @@ class MilvusIndex:
         # Documents this writer may have stored: all when it opened a collection with any row in
         # it, else only those it wrote. Deletes for any other id are skipped: milvus-lite 3.2.2
         # scans the whole collection for each delete, so copying the shared index (19,486
-        # passages) spent 66 of its 111 s deleting ids that were not there, and more with each
-        # batch (quadratic: a copy of 100k passages outran 40 minutes; 2026-11-22).
+        # passages) spent most of its time deleting ids that were not there, and more with each
+        # batch (quadratic; figures in docs/benchmarks.md).
         self._fresh = self._empty()
         self._written: set[str] = set()  # paper keys ("id:…", "pmid:…") this writer wrote
 

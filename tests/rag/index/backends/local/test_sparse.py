@@ -7,7 +7,8 @@ import bm25s
 import numpy as np
 import pytest
 
-from rag.index.backends.local.sparse import Sparse, tokenize
+from base.text import bm25_tokenize as tokenize
+from rag.index.backends.local.sparse import Sparse
 
 TEXTS = [
     "MDM2 amplification and hyperprogressive disease under checkpoint inhibitors",
