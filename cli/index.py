@@ -35,18 +35,16 @@ _OURS = frozenset({"base", "corpus", "rag", "cli", "eval", "ui"})
 
 
 class _QuietLibraries(logging.Filter):
-    """Without --verbose: litrag's warnings, and libraries' errors except pypdf's.
+    """Without --verbose: litrag's warnings, and libraries' errors.
 
-    pypdf logs every repair it makes to a malformed PDF (with raw bytes of the file) as a
-    warning or error (pypdf 7.1); what counts for the user, whether the file could be read,
-    is reported per file anyway.
+    What counts for the user, whether a file could be read, is reported per file anyway.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         top = record.name.split(".", 1)[0]
         if top in _OURS:
             return record.levelno >= logging.WARNING
-        return record.levelno >= logging.ERROR and top not in ("pypdf", "py")
+        return record.levelno >= logging.ERROR and top != "py"
 
 
 def log_to_stderr(verbose: bool) -> None:

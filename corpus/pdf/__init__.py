@@ -20,6 +20,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from base.errors import ReadError
+from base.text import PMCID
 from corpus.model import Document, Section, build_document
 from corpus.pdf.front import (
     Title,
@@ -48,7 +49,6 @@ __all__ = ["read_pdf"]
 _authors = authors  # the name the tests of the /Author parser use
 log = logging.getLogger(__name__)
 _PMID = re.compile(r"PMID:?\s*(\d{1,9})")
-_PMCID = re.compile(r"\bPMC\d+")
 # Lines above the title in this upper share of page 1 are the masthead, not the paper's text.
 _MASTHEAD = 0.3
 # An abstract without its heading is a paragraph of at least this many words.
@@ -90,7 +90,7 @@ def read_pdf(path: Path) -> Iterator[Document]:
         source_path=str(path),
         format="pdf",
         pmid=_first(_PMID, ids, group=1),
-        pmcid=_first(_PMCID, ids),
+        pmcid=_first(PMCID, ids),
         doi=xmp_doi(data) or find_doi([*front, *edges]),
         authors=authors(info.author),
         year=find_year([*front, _page_text(readable[-1])], info.created),

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from base.text import DOI
 from corpus.model import first_year, normalize_doi, squash
 from corpus.pdf.layout import Line, Page
 
@@ -29,7 +30,6 @@ _LABEL = re.compile(
     r"|mini|and|\s)+",
     re.IGNORECASE,
 )
-_DOI = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]+")
 # A DOI cut by a line break right after "." or "/" or "-" ("doi:10.1371/journal.pone." + "0115884").
 _DOI_CUT = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]*[./-]\n[^\s\"<>]+")
 # "© 2016 Yang et al.", "Copyright: 2014", "© The Author(s) 2019".
@@ -133,7 +133,7 @@ def find_doi(texts: Sequence[str]) -> str | None:
     for text in texts:
         for m in _DOI_CUT.finditer(text):
             found[m.group().replace("\n", "")] += 1
-        for m in _DOI.finditer(text):
+        for m in DOI.finditer(text):
             found[m.group()] += 1
     counts: Counter[str] = Counter()
     for raw, n in found.items():
@@ -157,7 +157,7 @@ def xmp_doi(data: bytes) -> str | None:
     for packet in _XMP.finditer(data):
         for m in _XMP_DOI.finditer(packet.group()):
             value = (m.group(1) or m.group(2) or b"").decode("utf-8", "replace")
-            doi = next((normalize_doi(d) for d in _DOI.findall(value)), None)
+            doi = next((normalize_doi(d) for d in DOI.findall(value)), None)
             if doi:
                 return doi
     return None
