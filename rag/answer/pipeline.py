@@ -9,6 +9,7 @@ last one :class:`Answer` whose sentences and citations have been checked against
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -71,6 +72,10 @@ class Pipeline:
         self.retriever = retriever
         self.settings = settings
         self.verifier = make_verifier(retriever.embedder, settings)
+        # The evidence shown before the LLM writes is checked without the LLM judge (a judge on
+        # an endpoint costs a request per pair); the answer given in its place is judged.
+        self.quick_verifier = copy.copy(self.verifier)
+        self.quick_verifier.judge = None
 
     @classmethod
     def open(cls, uri: str | Path, settings: Settings) -> Pipeline:
@@ -131,14 +136,14 @@ class Pipeline:
             return
         query = self.query_vector(retrieval)
         if mode == "generate":
-            evidence = self._extractive(base, start, query)
+            evidence = self._extractive(base, start, query, self.quick_verifier)
             yield Evidence(evidence)
             try:
                 yield from self._generate(base, start, query, evidence)
                 return
             except (GenerationError, ConfigError) as exc:
                 note = f"the LLM failed ({exc}); showing an extractive answer instead"
-                yield _fallback(_warn(base, note), evidence, start)
+                yield self._fallback(_warn(base, note), evidence, start, query)
                 return
         yield self._extractive(base, start, query)
 
@@ -222,8 +227,8 @@ class Pipeline:
         base = replace(base, timings=timings, removed=removed)
         if not sentences:
             note = "no sentence of the generated answer is supported by its sources"
-            yield _fallback(_warn(base, f"{note}; showing an extractive answer instead"),
-                            evidence, start)  # fmt: skip
+            yield self._fallback(_warn(base, f"{note}; showing an extractive answer instead"),
+                                 evidence, start, query)  # fmt: skip
             return
         done = replace(
             base, answer=answer, abstained=False, sentences=sentences, citations=citations
@@ -263,10 +268,24 @@ class Pipeline:
             out.append(replace(source, passage=text))
         return out
 
-    def _extractive(self, base: Answer, start: float, query: np.ndarray) -> Answer:
+    def _fallback(self, base: Answer, evidence: Answer, start: float, query: np.ndarray) -> Answer:
+        """The extractive answer given instead of a generated one: the evidence already shown,
+        with ``base``'s warnings, removals and timings (checked again where a judge is on)."""
+        if self.verifier.judge is not None:
+            return self._extractive(base, start, query)
+        timings = replace(base.timings, check_ms=base.timings.check_ms + evidence.timings.check_ms)
+        if evidence.abstained:
+            return _finish(replace(base, mode="extractive", timings=timings), start)
+        return _finish(replace(evidence, warnings=base.warnings, timings=timings,
+                               removed=base.removed, model=""), start)  # fmt: skip
+
+    def _extractive(
+        self, base: Answer, start: float, query: np.ndarray, verifier: Verifier | None = None
+    ) -> Answer:
         """The passage sentences closest to ``query`` (the question's vector), each cited."""
+        verifier = verifier or self.verifier
         sources = base.sources
-        per_source = self.verifier.passage_views([s.passage for s in sources])
+        per_source = verifier.passage_views([s.passage for s in sources])
         candidates = []
         for j, view in enumerate(per_source):
             for (a, b), v in zip(view.spans, view.vectors, strict=True):
@@ -282,7 +301,7 @@ class Pipeline:
             chosen.append(cand)
         claims = [Claim(without_label(text), (j + 1,)) for _, j, text, _ in chosen]
         check_start = time.perf_counter()
-        answer, sentences, citations, _ = close_loop(claims, sources, self.verifier)
+        answer, sentences, citations, _ = close_loop(claims, sources, verifier)
         check_ms = (time.perf_counter() - check_start) * 1000
         timings = replace(base.timings, check_ms=base.timings.check_ms + check_ms)
         done = replace(
@@ -326,17 +345,6 @@ def make_verifier(embedder: Embedder, settings: Settings) -> Verifier:
 
 
 _SENTENCE_END = re.compile(r"[.!?\]\n]")
-
-
-def _fallback(base: Answer, evidence: Answer, start: float) -> Answer:
-    """The evidence answer given instead of a generated one, with ``base``'s warnings and
-    timings (its check time added)."""
-    timings = replace(base.timings, check_ms=base.timings.check_ms + evidence.timings.check_ms)
-    if evidence.abstained:
-        return _finish(replace(base, mode="extractive", timings=timings), start)
-    return _finish(replace(evidence, warnings=base.warnings, timings=timings,
-                           removed=base.removed, standalone_question=base.standalone_question),
-                   start)  # fmt: skip
 
 
 def _finish(answer: Answer, start: float) -> Answer:

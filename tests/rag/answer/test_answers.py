@@ -19,7 +19,7 @@ from base.settings import Settings
 from rag.answer.export import export
 from rag.answer.lookup import identifier, lookup
 from rag.answer.pipeline import Pipeline
-from rag.answer.records import CANNOT_ANSWER, Answer, AnswerMode, Delta, Turn
+from rag.answer.records import CANNOT_ANSWER, Answer, AnswerMode, Checked, Delta, Evidence, Turn
 from rag.index.embeddings import Embedder
 from rag.index.ingest import ingest
 from tests.rag.answer.chat_server import chat_server
@@ -64,6 +64,25 @@ def test_endpoint_answer_is_streamed_and_cited(index: Path) -> None:
     answer = events[-1]
     assert isinstance(answer, Answer) and any(isinstance(e, Delta) for e in events)
     assert [(c.n, c.source.pmid, c.supported) for c in answer.citations] == [(1, "11111111", True)]
+
+
+def test_evidence_comes_first_and_each_sentence_is_checked_as_it_ends(index: Path) -> None:
+    def two_sentences(messages: list[dict[str, str]]) -> str:
+        first = cites_mdm2(messages).split(" See")[0]
+        return f"{first} The moon is made of green cheese {first[-3:]} "
+
+    with chat_server(two_sentences) as (url, _):
+        events = list(pipeline(index, endpoint=url).stream(MDM2))
+    assert isinstance(events[0], Evidence) and events[0].answer.citations  # before any draft
+    assert events[0].answer.citations[0].source.pmid == "11111111"
+    checked = [i for i, e in enumerate(events) if isinstance(e, Checked)]
+    deltas = [i for i, e in enumerate(events) if isinstance(e, Delta)]
+    verdicts = [e for e in events if isinstance(e, Checked)]
+    assert [v.supported for v in verdicts] == [True, False]
+    assert checked[0] < deltas[-1]  # the first verdict came while the draft was still streaming
+    final = events[-1]
+    assert isinstance(final, Answer) and final.mode == "generate"
+    assert [r.text for r in final.removed] == [verdicts[1].text]
 
 
 def test_endpoint_request_states_the_citation_syntax(index: Path) -> None:
