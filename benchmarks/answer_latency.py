@@ -195,7 +195,8 @@ def compare_types(args: argparse.Namespace) -> None:
     """First token, decode rate and quality of the model's file and its copies in other types."""
     generation = {"max_new_tokens": args.tokens, "parallel": 1, "threads": args.threads,
                   "requantize": "off"} | ({"model": args.model} if args.model else {})  # fmt: skip
-    settings = Settings(generation=generation)  # type: ignore[arg-type]
+    # The judge stays off, as answer.judge = auto leaves it for the packaged models.
+    settings = Settings(generation=generation, answer={"judge": "off"})  # type: ignore[arg-type]
     original = gguf_path(settings.generation)
     assert original is not None, "--types needs a local GGUF model"
     pipeline = Pipeline.open(args.index, settings)

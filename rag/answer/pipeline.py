@@ -188,12 +188,15 @@ class Pipeline:
         pieces: list[str] = []
         first: float | None = None
         checked = 0  # draft sentences checked so far
+        live = self.verifier.judge is None
         gen_start = time.perf_counter()
         for piece in backend.stream(messages, self.settings.generation.max_new_tokens):
             first = first or time.perf_counter()
             pieces.append(piece)
             yield Delta(piece)
-            if _SENTENCE_END.search(piece):  # a sentence may have ended: check the finished ones
+            # A sentence may have ended: check the finished ones. Not with an LLM judge: it would
+            # wait for the engine this reply is still using; those are checked when it ends.
+            if live and _SENTENCE_END.search(piece):
                 claims = parse_answer("".join(pieces), len(base.sources))[:-1]
                 yield from (self._check(c, base) for c in claims[checked:])
                 checked = max(checked, len(claims))
