@@ -72,6 +72,8 @@ def main() -> None:
     parser.add_argument("--model", default="", help="generation.model (default: the default)")
     parser.add_argument("--threads", type=int, default=0, help="llama.cpp threads (0: default)")
     parser.add_argument("--types", default="", help="compare the file with copies in these types")
+    parser.add_argument("--repeat", type=int, default=2, help="--types: first tokens timed")
+    parser.add_argument("--copies-only", action="store_true", help="--types: skip the file as is")
     args = parser.parse_args()
     if args.types:
         compare_types(args)
@@ -206,7 +208,8 @@ def compare_types(args: argparse.Namespace) -> None:
     messages = answer_messages(question, pipeline.excerpts(pipeline.query_vector(retrieval),
                                                            sources))  # fmt: skip
     labels = gold_label_prompts(args.gold, args.labels)
-    for kind in ["as is", *args.types.split(",")]:
+    kinds = args.types.split(",") if args.copies_only else ["as is", *args.types.split(",")]
+    for kind in kinds:
         start = time.perf_counter()
         path = original if kind == "as is" else cached_copy(original, kind)
         made = time.perf_counter() - start
@@ -215,7 +218,7 @@ def compare_types(args: argparse.Namespace) -> None:
         assert isinstance(engine, LlamaModel)
         size = len(engine.prompt_ids(messages))
         cold, warm = [], []
-        for _ in range(2):
+        for _ in range(args.repeat):
             engine.forget()
             cold.append(first_token_ms(engine, messages))
             engine.forget()  # only the instructions cached: another question without sources
@@ -227,7 +230,9 @@ def compare_types(args: argparse.Namespace) -> None:
               f"{rate:.1f} tok/s  [{load()}]")  # fmt: skip
         answer = Pipeline(pipeline.retriever, settings.model_copy(update={"generation": g}))
         a = answer.ask(question)
-        shown = [(s.text, [c.source.pmid for c in s.citations if c.supported]) for s in a.sentences]
+        by_n = {c.n: c for c in a.citations}
+        shown = [(s.text, [by_n[n].source.pmid for n in s.citations if by_n[n].supported])
+                 for s in a.sentences]  # fmt: skip
         print(f"  seed question: mode {a.mode}, abstained {a.abstained}, {len(a.sentences)} "
               f"sentences kept, {len(a.removed)} removed; total {a.timings.total_ms:.0f} ms, "
               f"first token {a.timings.first_token_ms or 0:.0f} ms  [{load()}]")  # fmt: skip
