@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from base.settings import EmbeddingSettings, Settings  # noqa: E402
 from corpus import read_many  # noqa: E402
 from rag.index.chunking import Chunker  # noqa: E402
-from rag.index.embeddings import Embedder  # noqa: E402
+from rag.index.embed.embedder import Embedder  # noqa: E402
 
 RUNTIMES = {
     "openvino bf16": EmbeddingSettings(runtime="openvino", dtype="bfloat16"),

@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 from base.settings import Settings  # noqa: E402
 from eval.gold import GoldQuestion, load_bioasq  # noqa: E402
 from eval.metrics import mean, recall_at_k  # noqa: E402
-from rag.index.embeddings import load_embedder  # noqa: E402
-from rag.index.ingest import ingest  # noqa: E402
+from rag.index.embed.embedder import load_embedder  # noqa: E402
+from rag.index.ingest.pipeline import ingest  # noqa: E402
 from rag.retrieve.hybrid import open_retriever  # noqa: E402
 
 SHARED = ROOT.parent / "shared"

@@ -48,7 +48,7 @@ from rag.answer.signals import (
     view_passages,
 )
 from rag.answer.verify import IDF_FILE, WEIGHTS_FILE, logit
-from rag.index.embeddings import Embedder, load_embedder
+from rag.index.embed.embedder import Embedder, load_embedder
 
 KEEP = 0.80  # the threshold keeps at least this share of the accurate citations
 # The signals the score uses; the others are computed (and shown in a Verdict) but weigh 0. On

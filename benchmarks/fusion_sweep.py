@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from base.settings import load_settings  # noqa: E402
 from eval.gold import load_bioasq  # noqa: E402
 from eval.metrics import mean, recall_at_k  # noqa: E402
-from rag.index.local import Index  # noqa: E402
+from rag.index.backends.local.index import Index  # noqa: E402
 from rag.retrieve.hybrid import Retriever, _Candidate, open_retriever  # noqa: E402
 from tune.data import is_validation  # noqa: E402
 

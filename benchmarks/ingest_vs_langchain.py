@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from base.settings import Settings  # noqa: E402
 from corpus import read_many  # noqa: E402
-from rag.index import ingest as ingest_module  # noqa: E402
 from rag.index.chunking import Chunker  # noqa: E402
-from rag.index.embeddings import load_embedder  # noqa: E402
-from rag.index.ingest import embed_passages, ingest  # noqa: E402
+from rag.index.embed.embedder import load_embedder  # noqa: E402
+from rag.index.ingest import pipeline as ingest_module  # noqa: E402
+from rag.index.ingest.pipeline import embed_passages, ingest  # noqa: E402
 
 
 def run_litrag(path: Path, settings: Settings) -> dict[str, float]:
@@ -67,7 +67,7 @@ def run_embed(path: Path, settings: Settings) -> dict[str, float]:
 
 def run_ray(path: Path, settings: Settings) -> dict[str, float]:
     """``rag ingest --ray`` of ``path`` into a fresh index folder, on the Ray already started."""
-    from rag.index.distributed import ingest_ray
+    from rag.index.ingest.distributed import ingest_ray
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -91,7 +91,7 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
     if "ray" in args.sides:
-        from rag.index.distributed import start_ray
+        from rag.index.ingest.distributed import start_ray
 
         start_ray(None)
 

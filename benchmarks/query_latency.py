@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 from base.settings import Settings, load_settings  # noqa: E402
 from eval.gold import load_bioasq  # noqa: E402
+from rag.index.backends.local.index import Index  # noqa: E402
 from rag.index.chunking import Chunk  # noqa: E402
-from rag.index.copy import copy_index  # noqa: E402
-from rag.index.embeddings import Embedder  # noqa: E402
-from rag.index.local import Index  # noqa: E402
+from rag.index.embed.embedder import Embedder  # noqa: E402
+from rag.index.ingest.copy import copy_index  # noqa: E402
 from rag.retrieve.hybrid import Retriever, open_retriever  # noqa: E402
 
 CHUNK_SQL = (

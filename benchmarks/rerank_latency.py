@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from base.settings import load_settings  # noqa: E402
 from eval.gold import load_bioasq  # noqa: E402
-from rag.index.embeddings import default_model_path  # noqa: E402
+from rag.index.embed.embedder import default_model_path  # noqa: E402
 from rag.retrieve.hybrid import open_retriever  # noqa: E402
 from rag.retrieve.rerank import Reranker, passage_text  # noqa: E402
 

@@ -1,9 +1,11 @@
-"""Scale benchmark for the FAISS index kinds (``rag.index.dense``): build, memory, latency, recall.
+"""Scale benchmark for the FAISS index kinds (``rag.index.backends.local.dense``): build, memory,
+latency, recall.
 
     .venv/bin/python benchmarks/scale_ann.py [--sizes 10000 100000 1000000]
         [--kinds flat hnsw ivfpq] [--threads 2] [--out FILE]
 
-Indexes come from ``rag.index.dense.make_index`` (its M, efConstruction/efSearch, nlist, nprobe).
+Indexes come from ``rag.index.backends.local.dense.make_index`` (its M, efConstruction/efSearch,
+nlist, nprobe).
 ``ivfpq+refine`` (benchmark only, for the PubMed plan in docs/scale.md) wraps the IVF-PQ index in
 faiss's ``IndexRefineFlat``: PQ finds ``REFINE_K_FACTOR`` x k candidates, exact vectors rerank.
 Each (size, kind) runs in a fresh spawned child. Peak RSS is that child's VmHWM, reset once the
@@ -41,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from base.errors import ConfigError  # noqa: E402
-from rag.index.dense import KINDS, make_index  # noqa: E402
+from rag.index.backends.local.dense import KINDS, make_index  # noqa: E402
 
 DIM = 384
 SEED = 20240

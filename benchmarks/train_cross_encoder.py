@@ -23,7 +23,7 @@ from sentence_transformers import CrossEncoder
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.verifier_data import Pair, citint
-from rag.index.embeddings import default_model_path
+from rag.index.embed.embedder import default_model_path
 
 
 def split_train(pairs: list[Pair], share: float, seed: int = 0) -> tuple[list[Pair], list[Pair]]:

@@ -75,7 +75,7 @@ def ceiling(index: Path, questions: list[GoldQuestion]) -> float:
     """
     from base.settings import load_settings
     from eval.metrics import mean, recall_at_k
-    from rag.index.local import Index
+    from rag.index.backends.local.index import Index
 
     found = Index.open(index, load_settings())
     held = [[g for g in q.gold_ids if found.store.document(g) is not None] for q in questions]

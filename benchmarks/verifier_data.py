@@ -30,7 +30,7 @@ import numpy as np
 from eval.claims import citation_form, clean_claim
 from rag.answer.citations import split_sentences
 from rag.answer.signals import PLAIN, CitationForm, numbers
-from rag.index.embeddings import Embedder
+from rag.index.embed.embedder import Embedder
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

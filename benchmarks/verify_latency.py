@@ -22,7 +22,7 @@ from base.settings import AnswerSettings, EmbeddingSettings
 from benchmarks.verifier_data import citint
 from rag.answer.citations import split_sentences
 from rag.answer.verify import Verifier
-from rag.index.embeddings import load_embedder
+from rag.index.embed.embedder import load_embedder
 
 
 def main() -> None:

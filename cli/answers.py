@@ -189,7 +189,7 @@ def cite_command(
 ) -> None:
     """Export references for stored documents from their metadata."""
     from rag.answer.export import FORMATS, export
-    from rag.index.backend import open_index
+    from rag.index.backends import open_index
 
     if fmt not in FORMATS:
         raise RagError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")

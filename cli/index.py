@@ -146,7 +146,7 @@ def ingest_command(
     ] = None,
 ) -> None:
     """Read, chunk, embed and index documents; unchanged ones are skipped."""
-    from rag.index.ingest import ingest  # the model stack loads only when needed
+    from rag.index.ingest.pipeline import ingest  # the model stack loads only when needed
 
     log_to_stderr(verbose)
     settings = settings_from(config)
@@ -157,7 +157,7 @@ def ingest_command(
         task = bar.add_task("ingest", total=None)
         show = lambda done, total: bar.update(task, completed=done, total=total)  # noqa: E731
         if ray or ray_address:
-            from rag.index.distributed import ingest_ray  # Ray is imported only with --ray
+            from rag.index.ingest.distributed import ingest_ray  # Ray is imported only with --ray
 
             report = ingest_ray(paths, index, settings, ray_address, show)
         else:
@@ -220,7 +220,7 @@ def stats_command(
     index: IndexOption, as_json: JsonOption = False, config: ConfigOption = None
 ) -> None:
     """Size and build settings of an index."""
-    from rag.index.backend import open_index
+    from rag.index.backends import open_index
 
     stats = open_index(index, settings_from(config)).stats()
     print(json.dumps(stats) if as_json else _sentence(stats))
@@ -232,7 +232,7 @@ def remove_command(
     config: ConfigOption = None,
 ) -> None:
     """Delete documents from an index."""
-    from rag.index.ingest import remove
+    from rag.index.ingest.pipeline import remove
 
     removed, missing = remove(ids, index, settings_from(config))
     print(f"removed {len(removed)}: {' '.join(removed)}" if removed else "removed nothing")
@@ -254,7 +254,7 @@ def copy_command(
     config: ConfigOption = None,
 ) -> None:
     """Copy every document, passage and vector of SOURCE into TARGET, without embedding again."""
-    from rag.index.copy import copy_index
+    from rag.index.ingest.copy import copy_index
 
     with Progress(TextColumn("copy"), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                   transient=as_json) as bar:  # fmt: skip

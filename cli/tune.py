@@ -56,7 +56,7 @@ PrecisionOption = Annotated[
 def _run(kind: str, gold: list[Path], index: str, out: Path, max_minutes: float | None,
          fraction: float, epochs: int, batch: int, tokens: int | None, precision: Precision,
          config: Path | None) -> None:  # fmt: skip
-    from rag.index.embeddings import cpu_has_bf16
+    from rag.index.embed.embedder import cpu_has_bf16
     from tune.loop import TrainOptions
     from tune.run import TuneRequest, tune
 

@@ -44,8 +44,8 @@ from eval.run import git_commit
 from rag.answer.engines.base import model_title
 from rag.answer.pipeline import make_verifier
 from rag.answer.verify import Verifier
-from rag.index.embeddings import load_embedder
-from rag.index.ingest import Progress
+from rag.index.embed.embedder import load_embedder
+from rag.index.ingest.pipeline import Progress
 
 BINS = 10  # reliability-diagram bins over [0, 1]
 # Passages read in one embedder batch: as many as the verifier remembers (rag/answer/verify.py)

@@ -26,7 +26,7 @@ from rag.answer.engines import load_backend
 from rag.answer.pipeline import Pipeline, to_source
 from rag.answer.prompts import label_messages
 from rag.answer.records import Timings
-from rag.index.ingest import Progress
+from rag.index.ingest.pipeline import Progress
 from rag.retrieve.hybrid import Mode
 
 __all__ = ["RunConfig", "evaluate", "run"]

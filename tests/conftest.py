@@ -34,7 +34,7 @@ def shared_index(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     current code, to save the build when iterating locally; CI always builds afresh.
     """
     from base.settings import Settings
-    from rag.index.ingest import ingest
+    from rag.index.ingest.pipeline import ingest
 
     prebuilt = os.environ.get("LITRAG_TEST_INDEX")
     if prebuilt and not os.environ.get("CI"):

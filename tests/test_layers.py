@@ -57,7 +57,7 @@ def test_every_package_has_a_level() -> None:
 @pytest.mark.parametrize(
     ("package", "source", "bad"),
     [
-        ("corpus", "from rag.index.store import Store\n", True),
+        ("corpus", "from rag.index.backends.local.store import Store\n", True),
         ("rag", "def f():\n    from ui import render\n", True),
         ("ui", "import eval.metrics\n", True),
         ("eval", "from ui.render import answer_html\n", True),

@@ -25,7 +25,7 @@ import numpy as np
 
 from base.errors import GoldError
 from eval.gold import GoldQuestion, load_gold
-from rag.index.embeddings import Embedder
+from rag.index.embed.embedder import Embedder
 from rag.retrieve.hybrid import Hit, Retriever
 from rag.retrieve.rerank import passage_text as rerank_text
 

@@ -17,7 +17,7 @@ from typing import Literal
 
 from base.errors import ConfigError
 from base.settings import Settings
-from rag.index.embeddings import DEFAULT_MODEL_NAME, default_model_path
+from rag.index.embed.embedder import DEFAULT_MODEL_NAME, default_model_path
 from rag.retrieve.hybrid import open_retriever
 from tune import embedder, reranker
 from tune.card import Card, check_no_pickles

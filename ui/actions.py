@@ -23,7 +23,7 @@ from rag.answer.export import export
 from rag.answer.lookup import lookup, verify_claim
 from rag.answer.pipeline import Pipeline
 from rag.answer.records import Answer, AnswerMode, Checked, Delta, Evidence, Turn
-from rag.index.ingest import ingest, remove
+from rag.index.ingest.pipeline import ingest, remove
 from rag.retrieve.hybrid import Filters
 from ui import render
 from ui.library import LIST_LIMIT, check_uploads

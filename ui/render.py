@@ -30,13 +30,13 @@ from rag.answer.records import (
     Source,
     Timings,
 )
-from rag.index.store import StoredDocument
+from rag.index.backends.records import StoredDocument
 
-# rag.answer.lookup and rag.index.ingest import the model stack; render stays light.
+# rag.answer.lookup and rag.index.ingest.pipeline import the model stack; render stays light.
 if TYPE_CHECKING:
     from corpus.model import Document
     from rag.answer.lookup import Lookup, Verification
-    from rag.index.ingest import IngestReport
+    from rag.index.ingest.pipeline import IngestReport
 
 _UNSUPPORTED = '<span class="unsupported" title="not supported by the passage it cites">'
 _MAX_AUTHORS = 6

@@ -39,7 +39,7 @@ from rag.answer.records import (
     Turn,
 )
 from rag.answer.verify import Verifier, judge_from, load_cross_encoder, load_weights
-from rag.index.embeddings import Embedder
+from rag.index.embed.embedder import Embedder
 from rag.retrieve.hybrid import Filters, Hit, Retrieval, Retriever, open_retriever
 
 

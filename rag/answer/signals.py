@@ -21,7 +21,7 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-from rag.index.embeddings import Embedder
+from rag.index.embed.embedder import Embedder
 
 SIGNALS: tuple[str, ...] = (
     "coverage",  # IDF-weighted share of the claim's novel words found in the passage

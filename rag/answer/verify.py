@@ -41,7 +41,7 @@ from rag.answer.signals import (
     view_claims,
     view_passages,
 )
-from rag.index.embeddings import Embedder
+from rag.index.embed.embedder import Embedder
 
 WEIGHTS_FILE = Path(__file__).with_name("verifier.json")
 IDF_FILE = Path(__file__).with_name("idf.json")

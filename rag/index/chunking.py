@@ -9,8 +9,9 @@ Every document gets at least one passage, or retrieval could never find it: one 
 (a title-only BioASQ record, a PubMed record without abstract) is passed under the heading
 "Title", or, without a title either, as a "Record" line of its identifiers and metadata.
 
-A change to the passages cut from the same documents bumps ``rag.index.local.READER_VERSION``,
-which the index manifest records: an index is never extended with passages cut another way.
+A change to the passages cut from the same documents bumps
+``rag.index.backends.manifest.READER_VERSION``, which the index manifest records: an index is
+never extended with passages cut another way.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Question -> ranked hits: dense (FAISS) + BM25, fused by their scores or their ranks.
 
-On a Milvus index (``rag.index.milvus``) Milvus fuses the two itself (``hybrid_search`` with its
-RRF ranker, on passages); the passages are then grouped by document here as below.
+On an index whose engine fuses the two itself (``rag.index.backends.FusedSearch``: Milvus, by
+``hybrid_search`` with its RRF ranker, on passages) the passages are then grouped by document
+here as below.
 
 Fusion works on documents: each retriever's chunk ranking becomes a document ranking (a
 document ranks where its best chunk does, with that chunk's score), the two are fused, and each
@@ -32,10 +33,9 @@ import numpy as np
 
 from base.errors import IndexProblem
 from base.settings import RetrievalSettings, Settings
-from rag.index.backend import Filters, SearchIndex, open_index
-from rag.index.embeddings import Embedder, load_embedder
-from rag.index.local import Index
-from rag.index.store import StoredChunk
+from rag.index.backends import CandidateSearch, Filters, FusedSearch, SearchIndex, open_index
+from rag.index.backends.records import StoredChunk
+from rag.index.embed.embedder import Embedder, load_embedder
 from rag.retrieve.fusion import zscores
 from rag.retrieve.rerank import Reranker, load_reranker, passage_text
 
@@ -117,50 +117,50 @@ class Retriever:
         """
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
-        if not isinstance(self.index, Index):
-            return self._served(query, k, n, filters, mode)
+        if isinstance(self.index, FusedSearch):
+            return self._served(self.index, query, k, n, filters, mode)
+        if not isinstance(self.index, CandidateSearch):
+            raise IndexProblem(f"{type(self.index).__name__} offers no search")
         local = self.index
-        where = filters.sql() if filters else None
-        allowed = local.store.rows_where(*where) if where else None
+        allowed = local.rows_where(filters) if filters else None
         if allowed is not None and not len(allowed):
             return Retrieval(query, ())
         # BM25 runs on another thread while the question is embedded (OpenVINO lets go of the
         # GIL while it computes): the two overlap instead of adding up.
         sparse_later = (
-            _background().submit(local.sparse.search, query, n, allowed)  # loaded here, if new
+            _background().submit(local.sparse_search().search, query, n, allowed)  # loaded here
             if mode == "hybrid"
             else None
         )
         query_vector = self.embedder.embed_query(query)[0] if mode != "sparse" else None
-        dense = self._dense(local, query_vector, n, allowed) if query_vector is not None else []
+        dense = local.dense_candidates(query_vector, n, allowed) if query_vector is not None else []
         if sparse_later is not None:
             sparse = sparse_later.result()
         else:
-            sparse = local.sparse.search(query, n, allowed) if mode != "dense" else []
+            sparse = local.sparse_search().search(query, n, allowed) if mode != "dense" else []
         # Fusion needs only each passage's document; the passages shown are read afterwards
         # (100k chunks: ~180 candidate rows read whole took 2.9 ms, their documents 0.75 ms).
-        doc_of = local.store.doc_ids(list({r for r, _ in dense + sparse}))
+        doc_of = local.doc_ids(list({r for r, _ in dense + sparse}))
         candidates = self._documents(dense, sparse, doc_of)
         fused = self._fuse(candidates)
         ranked = sorted(candidates.items(), key=lambda kv: -fused[kv[0]])
         rerank = rerank and mode == "hybrid" and self.reranker is not None
         depth = max(k, self.settings.rerank_candidates) if rerank else k
-        hits = self._hits(ranked, fused, local, depth)
+        hits = self._hits(ranked, fused, depth)
         if rerank:
             hits = self._rerank(query, hits, k)
         if self.settings.mmr_lambda is not None and query_vector is not None:
             hits = self._mmr(hits, query_vector, k)
         return Retrieval(query, tuple(hits), query_vector)
 
-    def _served(self, query: str, k: int, n: int, filters: Filters | None, mode: Mode) -> Retrieval:
+    def _served(
+        self, index: FusedSearch, query: str, k: int, n: int, filters: Filters | None, mode: Mode
+    ) -> Retrieval:
         """Search an index that fuses itself (Milvus): passages grouped by document, each
         document where its best passage ranks, ``dense_score`` its best cosine to the query."""
-        from rag.index.milvus import MilvusIndex
-
-        assert isinstance(self.index, MilvusIndex)  # the one other backend there is
         vector = self.embedder.embed_query(query)[0] if mode != "sparse" else None
-        found = self.index.search(query if mode != "dense" else "", vector, n, filters,
-                                  self.settings.rrf_k)  # fmt: skip
+        found = index.fused_search(query if mode != "dense" else "", vector, n, filters,
+                                   self.settings.rrf_k)  # fmt: skip
         by_doc: dict[str, list[tuple[StoredChunk, float, float | None]]] = {}
         for item in found:
             by_doc.setdefault(item[0].doc_id, []).append(item)
@@ -176,16 +176,6 @@ class Retriever:
         if self.settings.mmr_lambda is not None and vector is not None:
             hits = self._mmr(hits, vector, k)
         return Retrieval(query, tuple(hits), vector)
-
-    @staticmethod
-    def _dense(
-        index: Index, vector: np.ndarray, n: int, allowed: np.ndarray | None
-    ) -> list[tuple[int, float]]:
-        total = index.dense.ntotal
-        if not total:
-            return []
-        scores, ids = index.search_dense(vector[None], min(n, total), allowed)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     @staticmethod
     def _documents(
@@ -229,7 +219,7 @@ class Retriever:
         }
 
     def _hits(
-        self, ranked: list[tuple[str, _Candidate]], fused: dict[str, float], index: Index, k: int
+        self, ranked: list[tuple[str, _Candidate]], fused: dict[str, float], k: int
     ) -> list[Hit]:
         """The first ``k`` passages of the ranked documents (``per_document`` each at most)."""
         chosen: list[tuple[int, str, _Candidate]] = []
@@ -237,7 +227,7 @@ class Retriever:
             chosen += [(row, name, doc) for row in doc.rows[: self.settings.per_document]]
             if len(chosen) >= k:
                 break
-        chunks = index.store.chunks([row for row, _, _ in chosen[:k]])
+        chunks = self.index.store.chunks([row for row, _, _ in chosen[:k]])
         hits: list[Hit] = []
         for row, name, doc in chosen[:k]:
             if row not in chunks:

@@ -30,7 +30,7 @@ from sentence_transformers import CrossEncoder
 
 from base.errors import ConfigError
 from base.settings import RetrievalSettings
-from rag.index.embeddings import bucketed, cpu_has_bf16
+from rag.index.embed.embedder import bucketed, cpu_has_bf16
 from rag.retrieve.fusion import zscores
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Reranker:
         self.name = location
         self.lock = threading.RLock()  # one call at a time: the tokenizer's state is shared
         self.bf16 = cpu_has_bf16() if bf16 is None else bf16
-        self.compiled: Any = None  # rag.index.openvino.Compiled under the OpenVINO runtime
+        self.compiled: Any = None  # rag.index.embed.openvino.Compiled under the OpenVINO runtime
         self.runtime = "torch"
         if runtime == "openvino":
             self._load_openvino(location, threads or len(os.sched_getaffinity(0)))
@@ -76,7 +76,7 @@ class Reranker:
     def _load_openvino(self, location: str, threads: int) -> None:
         """Compile the cross-encoder's transformer; on failure stay on torch (the log says why)."""
         try:
-            from rag.index import openvino
+            from rag.index.embed import openvino
         except ImportError as exc:
             log.warning("retrieval.rerank_runtime openvino unavailable, using torch: %s", exc)
             return

@@ -12,7 +12,8 @@ import pytest
 
 from base.errors import IndexProblem
 from base.settings import Settings
-from rag.index.backend import MilvusTarget, open_index, parse_index
+from rag.index.backends import open_index, parse_index
+from rag.index.backends.milvus.target import MilvusTarget
 from tests.cli.test_cli import PUBMED, rag
 
 SECRET = "s3cret-token-4217"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from base.settings import Settings, load_settings
-from rag.index.embeddings import default_model_path
-from rag.index.ingest import ingest
+from rag.index.embed.embedder import default_model_path
+from rag.index.ingest.pipeline import ingest
 from rag.retrieve.hybrid import Retriever, open_retriever
 from rag.retrieve.rerank import load_reranker
 from tune import reranker

@@ -12,8 +12,8 @@ import pytest
 
 from base.settings import Settings, load_settings
 from eval.gold import load_jsonl
-from rag.index.ingest import ingest
-from rag.index.local import read_manifest
+from rag.index.backends.local.index import read_manifest
+from rag.index.ingest.pipeline import ingest
 from rag.retrieve.hybrid import open_retriever
 from tune.card import PICKLE_SUFFIXES
 from tune.data import is_validation

@@ -21,7 +21,7 @@ from ui.app import build_app, launch
 @pytest.fixture(scope="session")
 def ui_index(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the seed pages and the PMC full texts (11 papers, ~30 s with the real model)."""
-    from rag.index.ingest import ingest
+    from rag.index.ingest.pipeline import ingest
 
     folder = tmp_path_factory.mktemp("ui_index")
     corpus = shared / "corpus"

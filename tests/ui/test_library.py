@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.model import Section, build_document
-from rag.index.store import Store
+from rag.index.backends.local.store import Store
 from ui.library import check_uploads
 
 

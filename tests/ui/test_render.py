@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from corpus.model import Section, build_document
 from rag.answer.lookup import Lookup
 from rag.answer.records import CANNOT_ANSWER, Answer, Citation, Sentence, Source, Timings
-from rag.index.store import StoredDocument
+from rag.index.backends.records import StoredDocument
 from ui import render
 
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=1">'

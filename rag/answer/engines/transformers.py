@@ -22,7 +22,7 @@ from transformers import (
 from base.errors import ConfigError, GenerationError
 from base.settings import GenerationSettings
 from rag.answer.engines.base import Messages, ModelRef
-from rag.index.embeddings import cpu_has_bf16
+from rag.index.embed.embedder import cpu_has_bf16
 
 
 def load(settings: GenerationSettings, model: ModelRef | None) -> LocalModel:

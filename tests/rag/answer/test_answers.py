@@ -21,8 +21,8 @@ from rag.answer.export import export
 from rag.answer.lookup import identifier, lookup
 from rag.answer.pipeline import Pipeline
 from rag.answer.records import CANNOT_ANSWER, Answer, AnswerMode, Checked, Delta, Evidence, Turn
-from rag.index.embeddings import Embedder
-from rag.index.ingest import ingest
+from rag.index.embed.embedder import Embedder
+from rag.index.ingest.pipeline import ingest
 from tests.llm import TINY_LLM
 from tests.rag.answer.chat_server import chat_server
 

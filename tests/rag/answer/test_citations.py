@@ -21,7 +21,7 @@ from rag.answer.citations import (
 from rag.answer.records import Source
 from rag.answer.signals import CitationForm
 from rag.answer.verify import Verifier
-from rag.index.embeddings import load_embedder
+from rag.index.embed.embedder import load_embedder
 
 
 def test_unknown_marker_is_dropped() -> None:

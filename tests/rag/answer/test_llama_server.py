@@ -79,7 +79,7 @@ def server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
 
 @pytest.fixture(scope="module")
 def seeds_index(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from rag.index.ingest import ingest
+    from rag.index.ingest.pipeline import ingest
 
     folder = tmp_path_factory.mktemp("seeds_index")
     report = ingest([shared / "corpus" / "seeds"], folder, Settings())

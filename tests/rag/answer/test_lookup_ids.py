@@ -14,8 +14,8 @@ from base.settings import Settings
 from corpus.model import Document
 from rag.answer.lookup import identifier, lookup
 from rag.answer.pipeline import Pipeline
-from rag.index.ingest import ingest
-from rag.index.local import Index
+from rag.index.backends.local.index import Index
+from rag.index.ingest.pipeline import ingest
 
 pytestmark = pytest.mark.integration
 DOCS = {

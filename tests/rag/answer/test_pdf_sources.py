@@ -13,7 +13,7 @@ from fpdf import FPDF
 from base.settings import Settings
 from corpus.pdf import read_pdf
 from rag.answer.pipeline import Pipeline
-from rag.index.ingest import ingest
+from rag.index.ingest.pipeline import ingest
 
 PAGES = [
     [

@@ -14,7 +14,7 @@ import pytest
 from base.settings import Settings
 from rag.answer.pipeline import Pipeline
 from rag.answer.records import Answer
-from rag.index.ingest import ingest
+from rag.index.ingest.pipeline import ingest
 from tests.rag.answer.chat_server import chat_server
 from ui import render
 

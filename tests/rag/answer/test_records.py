@@ -12,8 +12,8 @@ from corpus.model import Section, build_document
 from rag.answer.citations import render
 from rag.answer.pipeline import page_range, to_source
 from rag.answer.records import Answer, Citation, Sentence, Source
+from rag.index.backends.local.store import Store
 from rag.index.chunking import Chunker
-from rag.index.store import Store
 from rag.retrieve.hybrid import Hit
 
 # A PDF-like section that starts on page 4 and runs onto page 5 at "Survival".

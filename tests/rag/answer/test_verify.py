@@ -13,7 +13,7 @@ import pytest
 from base.settings import AnswerSettings, EmbeddingSettings
 from rag.answer.signals import SIGNALS, CitationForm, entities, numbers
 from rag.answer.verify import WEIGHTS_FILE, Verifier, load_weights
-from rag.index.embeddings import load_embedder
+from rag.index.embed.embedder import load_embedder
 
 QUESTION = (
     "Why are patients with MDM2 amplification at risk during immune checkpoint inhibitor therapy?"

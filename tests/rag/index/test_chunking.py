@@ -79,7 +79,7 @@ def test_embed_text_is_prefixed_by_title_and_heading() -> None:
 @pytest.mark.integration
 def test_real_tokenizer_budget() -> None:
     from base.settings import EmbeddingSettings
-    from rag.index.embeddings import load_embedder
+    from rag.index.embed.embedder import load_embedder
 
     embedder = load_embedder(EmbeddingSettings())
     real = Chunker(ChunkingSettings(), embedder.count_tokens)
@@ -93,7 +93,7 @@ def test_one_text_is_counted_as_in_a_batch(shared: Path) -> None:
     # a batch call and as the model's own tokenizer, never truncated at the model's 256 tokens
     # (which an embedding call leaves set on the model's tokenizer).
     from base.settings import EmbeddingSettings
-    from rag.index.embeddings import load_embedder
+    from rag.index.embed.embedder import load_embedder
 
     lines = (shared / "corpus/pubmedqa/pqal_contexts.jsonl").read_text().splitlines()[:30]
     texts = [json.loads(line)["text"] for line in lines]
@@ -110,8 +110,8 @@ def test_counting_by_token_offsets_cuts_the_same_passages(shared: Path) -> None:
     # the passages are the ones counting each piece alone gives (PMC full texts: long sections).
     from base.settings import Settings
     from corpus import read_many
-    from rag.index.embeddings import load_embedder
-    from rag.index.ingest import make_chunker
+    from rag.index.embed.embedder import load_embedder
+    from rag.index.ingest.pipeline import make_chunker
 
     settings = Settings()
     embedder = load_embedder(settings.embedding)

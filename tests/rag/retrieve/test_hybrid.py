@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from base.settings import RetrievalSettings, Settings
-from rag.index.ingest import ingest
+from rag.index.ingest.pipeline import ingest
 from rag.retrieve.hybrid import Filters, Retriever, open_retriever
 
 DOCS = {

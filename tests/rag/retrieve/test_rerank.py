@@ -15,7 +15,7 @@ import pytest
 import torch
 from sentence_transformers import CrossEncoder
 
-from rag.index.embeddings import default_model_path
+from rag.index.embed.embedder import default_model_path
 from rag.retrieve.rerank import Reranker
 
 

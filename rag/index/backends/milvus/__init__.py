@@ -1,0 +1,1 @@
+"""The Milvus index: two collections on a Milvus server or in a milvus-lite file."""
