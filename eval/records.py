@@ -88,6 +88,9 @@ class Answered:
     warnings: tuple[str, ...]
     timings: Timings
     scores: AnswerScores
+    # How the answer was given: generate (kept at least one generated sentence), extractive or
+    # abstained; "" in results written before the field existed.
+    mode: str = ""
 
     @property
     def supported(self) -> tuple[bool, ...]:
@@ -136,6 +139,8 @@ class Result:
                 "citations": [dict(c) for c in a.citations], "cited_ids": list(a.cited_ids),
                 "warnings": list(a.warnings), "scores": dict(a.scores.to_json()),
             }  # fmt: skip
+            if a.mode:
+                out["mode"] = a.mode
         return out
 
     @classmethod
@@ -154,7 +159,8 @@ class Result:
                                 "scores": data.get("label_scores")}  # fmt: skip
         if "answer" in data:
             keys = ("answer", "abstained", "citations", "cited_ids", "warnings", "scores")
-            given["answered"] = {k: data.get(k) for k in keys} | {"timings": timings}
+            given["answered"] = {k: data.get(k) for k in keys} | {
+                "timings": timings, "mode": data.get("mode", "")}  # fmt: skip
         return _validate(_RESULT, given)
 
 
@@ -195,6 +201,8 @@ class AnswerFigures:
     rouge_l: float | None = None
     exact_lenient: float | None = None
     list_recall: float | None = None
+    # The share of answers that kept at least one generated sentence (mode "generate").
+    generated_share: float | None = None
 
     def to_json(self) -> JsonObject:
         """The figures measured, in summary.json order (none is written as ``null``)."""

@@ -96,6 +96,7 @@ def evaluate(q: GoldQuestion, pipeline: Pipeline, config: RunConfig) -> Result:
         # Rounded as results.jsonl keeps them, so a resumed run's figures match a fresh one's.
         timings=Timings(**answer.timings.to_json()),
         scores=score_answer(q, answer.answer),
+        mode="abstained" if answer.abstained else answer.mode,
     )  # fmt: skip
     return replace(result, choice=choice, answered=answered)
 

@@ -99,12 +99,15 @@ def _retrieval(
 
 def _answers(results: Sequence[Result]) -> AnswerFigures:
     choices = [r.choice for r in results if r.choice is not None]
-    scores = [r.answered.scores for r in results if r.answered is not None]
+    answered = [r.answered for r in results if r.answered is not None]
+    scores = [a.scores for a in answered]
+    modes = [a.mode for a in answered if a.mode]  # results written before modes were recorded
     return replace(
         _labels(choices),
         rouge_l=_mean_of(scores, lambda s: s.rouge_l),
         exact_lenient=_mean_of(scores, lambda s: s.exact_lenient),
         list_recall=_mean_of(scores, lambda s: s.list_recall),
+        generated_share=round(mean([float(m == "generate") for m in modes]), 4) if modes else None,
     )
 
 

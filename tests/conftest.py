@@ -7,8 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.llm import TINY_LLM
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LITRAG_SHARED", ROOT.parent / "shared"))
+
+# The packaged tiny LLM: tests that need an LLM but not the default one use it for speed. Every
+# Settings() of the tests (and every `rag` process they start) reads it from the environment;
+# tests/rag/answer/test_default_model.py takes the default path (the 1.5B model) on purpose.
+os.environ.setdefault("LITRAG_GENERATION__MODEL", TINY_LLM)
 
 
 @pytest.fixture(scope="session")

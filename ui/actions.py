@@ -22,7 +22,7 @@ from base.errors import RagError
 from rag.answer.export import export
 from rag.answer.lookup import lookup, verify_claim
 from rag.answer.pipeline import Pipeline
-from rag.answer.records import Answer, AnswerMode, Delta, Turn
+from rag.answer.records import Answer, AnswerMode, Checked, Delta, Evidence, Turn
 from rag.index.ingest.pipeline import ingest, remove
 from rag.retrieve.hybrid import Filters
 from ui import render
@@ -67,19 +67,25 @@ class Actions:
         filters = Filters(year_min=_year(year_min), year_max=_year(year_max))
         past = render.chat_messages(answers)
         asked = {"role": "user", "content": render.question_html(question)}
-        draft = ""
+        draft, evidence, checked = "", None, []
         yield [*past, asked, _assistant(render.draft_html(""))], answers, ""
         try:
             events = pipeline.stream(
                 question, history, cast(AnswerMode, mode), int(k), filters
             )  # fmt: skip
             for event in events:
-                if isinstance(event, Delta):
-                    draft += event.text
-                    yield [*past, asked, _assistant(render.draft_html(draft))], answers, ""
-                else:
+                if isinstance(event, Answer):
                     done = [*answers, event]
                     yield render.chat_messages(done), done, ""
+                    continue
+                if isinstance(event, Evidence):
+                    evidence = event.answer
+                elif isinstance(event, Delta):
+                    draft += event.text
+                elif isinstance(event, Checked):
+                    checked.append(event)
+                shown = render.draft_html(draft, checked, evidence)
+                yield [*past, asked, _assistant(shown)], answers, ""
         except RagError as exc:
             log.warning("chat: %s", exc)
             gr.Warning(str(exc))
@@ -95,7 +101,8 @@ class Actions:
             raise gr.Error(str(exc), print_exception=False) from exc
 
     def ask_stream(self, question: str, mode: str = "") -> Iterator[dict[str, Any]]:
-        """The ``/ask_stream`` API: ``{"draft"}`` as the LLM writes, then the checked answer."""
+        """The ``/ask_stream`` API: ``{"evidence"}`` once retrieval is done, ``{"draft"}`` as the
+        LLM writes, ``{"checked"}`` as each draft sentence ends, then the checked answer."""
         draft = ""
         try:
             for event in self.pipeline.stream(question, mode=_mode(mode)):

@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from corpus.model import doi_url, pmc_url, pubmed_url
-from rag.answer.records import CANNOT_ANSWER, Answer, Citation, Sentence, Source, Timings
+from rag.answer.records import (
+    CANNOT_ANSWER,
+    Answer,
+    Checked,
+    Citation,
+    Sentence,
+    Source,
+    Timings,
+)
 from rag.index.backends.records import StoredDocument
 
 # rag.answer.lookup and rag.index.ingest.pipeline import the model stack; render stays light.
@@ -267,14 +275,29 @@ def _footer(answer: Answer) -> str:
     return f"{warnings_list(answer.warnings)}{shown}{timings_line(answer.timings, answer.model)}"
 
 
-def draft_html(text: str) -> str:
-    """The LLM's draft while it streams, escaped and marked as not yet checked."""
-    status = "writing; citations are checked when the draft is complete"
-    if not text:
+def draft_html(text: str, checked: Sequence[Checked] = (), evidence: Answer | None = None) -> str:
+    """The LLM's draft while it streams, escaped, under the evidence found (when there is some);
+    each sentence checked so far is listed with its verdict."""
+    if not text and evidence is None:
         return '<div class="draft pending"><span class="status">searching…</span></div>'
+    shown = ""
+    if evidence is not None and not evidence.abstained:
+        shown = (
+            '<div class="evidence"><p class="status">Evidence found (the written answer '
+            f"follows):</p>{answer_text_html(evidence, 'ev')}"
+            f'<div class="cards">{"".join(citation_card(c, "ev") for c in evidence.citations)}'
+            "</div></div>"
+        )
+    verdicts = "".join(
+        f'<li class="{"supported" if c.supported else "unsupported"}">'
+        f"{'✓' if c.supported else '✗'} {esc(c.text)}</li>"
+        for c in checked
+    )
+    status = "writing; each sentence is checked as it ends" if text else "writing…"
     return (
-        f'<div class="draft">{paragraphs(esc(text))}<span class="cursor">▍</span>'
-        f'<div class="timings">{status}</div></div>'
+        f'<div class="draft">{shown}{paragraphs(esc(text))}<span class="cursor">▍</span>'
+        + (f'<ul class="checked">{verdicts}</ul>' if verdicts else "")
+        + f'<div class="timings">{status}</div></div>'
     )
 
 

@@ -1,12 +1,15 @@
 """Question -> checked answer: rewrite with the conversation, retrieve, refuse or answer, check.
 
-:meth:`Pipeline.stream` yields :class:`Delta` pieces of the LLM's draft as they come, then one
-final :class:`Answer` whose sentences and citations have been checked against the passages.
+:meth:`Pipeline.stream` yields, in generate mode, the best evidence sentences as soon as
+retrieval is done (:class:`Evidence`), then :class:`Delta` pieces of the LLM's draft as they
+come, each draft sentence's verdict as soon as the sentence is complete (:class:`Checked`), and
+last one :class:`Answer` whose sentences and citations have been checked against the passages.
 :meth:`Pipeline.ask` returns only that final answer.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 from collections.abc import Iterator, Sequence
@@ -20,11 +23,21 @@ from base.settings import Settings
 from rag.answer import followup
 from rag.answer.citations import Claim, close_loop, parse_answer
 from rag.answer.engines import load_backend
-from rag.answer.engines.default import DEFAULT_LLM_NAME
-from rag.answer.engines.llamacpp import LlamaModel
-from rag.answer.engines.transformers import LocalModel
+from rag.answer.engines.base import model_title
+from rag.answer.engines.packaged import packaged
 from rag.answer.prompts import answer_messages, rewrite_messages
-from rag.answer.records import CANNOT_ANSWER, Answer, AnswerMode, Delta, Source, Timings, Turn
+from rag.answer.records import (
+    CANNOT_ANSWER,
+    Answer,
+    AnswerMode,
+    Checked,
+    Delta,
+    Event,
+    Evidence,
+    Source,
+    Timings,
+    Turn,
+)
 from rag.answer.verify import Verifier, judge_from, load_cross_encoder, load_weights
 from rag.index.embed.embedder import Embedder
 from rag.retrieve.hybrid import Filters, Hit, Retrieval, Retriever, open_retriever
@@ -59,6 +72,10 @@ class Pipeline:
         self.retriever = retriever
         self.settings = settings
         self.verifier = make_verifier(retriever.embedder, settings)
+        # The evidence shown before the LLM writes is checked without the LLM judge (a judge on
+        # an endpoint costs a request per pair); the answer given in its place is judged.
+        self.quick_verifier = copy.copy(self.verifier)
+        self.quick_verifier.judge = None
 
     @classmethod
     def open(cls, uri: str | Path, settings: Settings) -> Pipeline:
@@ -68,8 +85,7 @@ class Pipeline:
     @property
     def model_name(self) -> str:
         """The LLM's name as configured (without loading it)."""
-        g = self.settings.generation
-        return g.endpoint_model or g.endpoint or g.model or DEFAULT_LLM_NAME
+        return model_title(self.settings.generation)
 
     def ask(
         self,
@@ -95,8 +111,9 @@ class Pipeline:
         mode: AnswerMode | None = None,
         k: int | None = None,
         filters: Filters | None = None,
-    ) -> Iterator[Delta | Answer]:
-        """Draft pieces as the LLM writes them, then the checked :class:`Answer`.
+    ) -> Iterator[Event]:
+        """The evidence, draft pieces as the LLM writes them with each sentence's verdict, then
+        the checked :class:`Answer`.
 
         Raises :class:`QuestionError` for an empty question. A failing LLM does not raise: the
         answer falls back to extractive mode and says why in ``warnings``.
@@ -119,11 +136,15 @@ class Pipeline:
             return
         query = self.query_vector(retrieval)
         if mode == "generate":
+            evidence = self._extractive(base, start, query, self.quick_verifier)
+            yield Evidence(evidence)
             try:
-                yield from self._generate(base, start, query)
+                yield from self._generate(base, start, query, evidence)
                 return
             except (GenerationError, ConfigError) as exc:
-                base = _warn(base, f"the LLM failed ({exc}); showing an extractive answer instead")
+                note = f"the LLM failed ({exc}); showing an extractive answer instead"
+                yield self._fallback(_warn(base, note), evidence, start, query)
+                return
         yield self._extractive(base, start, query)
 
     def query_vector(self, retrieval: Retrieval) -> np.ndarray:
@@ -158,25 +179,32 @@ class Pipeline:
         except (GenerationError, ConfigError):
             return ""
 
-    def _generate(self, base: Answer, start: float, query: np.ndarray) -> Iterator[Delta | Answer]:
+    def _generate(
+        self, base: Answer, start: float, query: np.ndarray, evidence: Answer
+    ) -> Iterator[Delta | Checked | Answer]:
         backend = load_backend(self.settings.generation)
         excerpts = self.excerpts(query, base.sources)
         messages = answer_messages(base.standalone_question, excerpts)
         pieces: list[str] = []
         first: float | None = None
+        checked = 0  # draft sentences checked so far
+        live = self.verifier.judge is None
         gen_start = time.perf_counter()
         for piece in backend.stream(messages, self.settings.generation.max_new_tokens):
             first = first or time.perf_counter()
             pieces.append(piece)
             yield Delta(piece)
+            # A sentence may have ended: check the finished ones. Not with an LLM judge: it would
+            # wait for the engine this reply is still using; those are checked when it ends.
+            if live and _SENTENCE_END.search(piece):
+                claims = parse_answer("".join(pieces), len(base.sources))[:-1]
+                yield from (self._check(c, base) for c in claims[checked:])
+                checked = max(checked, len(claims))
         text = "".join(pieces).strip()
         gen_end = time.perf_counter()
-        if isinstance(backend, LlamaModel):
-            tokens = backend.count_tokens(text)
-        elif isinstance(backend, LocalModel):
-            tokens = len(backend.tokenizer(text, add_special_tokens=False)["input_ids"])
-        else:
-            tokens = len(pieces)  # one server-sent event per token on vLLM, llama.cpp, Ollama
+        counted = backend.count_tokens(text)
+        # An endpoint cannot count: one server-sent event per token on vLLM, llama.cpp, Ollama.
+        tokens = len(pieces) if counted is None else counted
         # The decode rate: tokens after the first over the time after it (the prompt's
         # evaluation, which the first token waits for, is first_token_ms).
         decode_s = gen_end - (first or gen_start)
@@ -194,6 +222,7 @@ class Pipeline:
             return
         check_start = time.perf_counter()
         claims = parse_answer(text, len(base.sources))
+        yield from (self._check(c, base) for c in claims[checked:])
         answer, sentences, citations, removed = close_loop(
             claims, base.sources, self.verifier, base.standalone_question
         )
@@ -201,13 +230,24 @@ class Pipeline:
         base = replace(base, timings=timings, removed=removed)
         if not sentences:
             note = "no sentence of the generated answer is supported by its sources"
-            yield self._extractive(_warn(base, f"{note}; showing an extractive answer instead"),
-                                   start, query)  # fmt: skip
+            yield self._fallback(_warn(base, f"{note}; showing an extractive answer instead"),
+                                 evidence, start, query)  # fmt: skip
             return
         done = replace(
             base, answer=answer, abstained=False, sentences=sentences, citations=citations
         )
         yield _finish(done, start)
+
+    def _check(self, claim: Claim, base: Answer) -> Checked:
+        """One finished draft sentence checked against the passages it cites."""
+        _, sentences, citations, removed = close_loop(
+            [claim], base.sources, self.verifier, base.standalone_question
+        )
+        supported = bool(sentences) and sentences[0].supported
+        support = max((c.support for c in citations), default=0.0)
+        return Checked(
+            claim.text, claim.cited, supported, removed[0].support if removed else support
+        )
 
     def excerpts(self, query: np.ndarray, sources: Sequence[Source]) -> list[Source]:
         """``sources`` cut to their sentences closest to the question (in passage order).
@@ -231,10 +271,24 @@ class Pipeline:
             out.append(replace(source, passage=text))
         return out
 
-    def _extractive(self, base: Answer, start: float, query: np.ndarray) -> Answer:
+    def _fallback(self, base: Answer, evidence: Answer, start: float, query: np.ndarray) -> Answer:
+        """The extractive answer given instead of a generated one: the evidence already shown,
+        with ``base``'s warnings, removals and timings (checked again where a judge is on)."""
+        if self.verifier.judge is not None:
+            return self._extractive(base, start, query)
+        timings = replace(base.timings, check_ms=base.timings.check_ms + evidence.timings.check_ms)
+        if evidence.abstained:
+            return _finish(replace(base, mode="extractive", timings=timings), start)
+        return _finish(replace(evidence, warnings=base.warnings, timings=timings,
+                               removed=base.removed, model=""), start)  # fmt: skip
+
+    def _extractive(
+        self, base: Answer, start: float, query: np.ndarray, verifier: Verifier | None = None
+    ) -> Answer:
         """The passage sentences closest to ``query`` (the question's vector), each cited."""
+        verifier = verifier or self.verifier
         sources = base.sources
-        per_source = self.verifier.passage_views([s.passage for s in sources])
+        per_source = verifier.passage_views([s.passage for s in sources])
         candidates = []
         for j, view in enumerate(per_source):
             for (a, b), v in zip(view.spans, view.vectors, strict=True):
@@ -250,7 +304,7 @@ class Pipeline:
             chosen.append(cand)
         claims = [Claim(without_label(text), (j + 1,)) for _, j, text, _ in chosen]
         check_start = time.perf_counter()
-        answer, sentences, citations, _ = close_loop(claims, sources, self.verifier)
+        answer, sentences, citations, _ = close_loop(claims, sources, verifier)
         check_ms = (time.perf_counter() - check_start) * 1000
         timings = replace(base.timings, check_ms=base.timings.check_ms + check_ms)
         done = replace(
@@ -273,16 +327,17 @@ def without_label(sentence: str) -> str:
 def make_verifier(embedder: Embedder, settings: Settings) -> Verifier:
     """The citation verifier ``settings`` ask for, with its optional LLM judge and cross-encoder.
 
-    ``answer.judge = "auto"`` asks any LLM other than the packaged tiny default (whose yes/no
-    judgements add little: AUC 0.589 alone on Citation-Integrity dev) when the fitted weights have
-    a mix for it; an endpoint answers with its logprobs where it returns them. The LLM is loaded
-    at the first judgement, not here.
+    ``answer.judge = "auto"`` asks the user's own model or endpoint when the fitted weights have
+    a mix for it, and a packaged model only where its table entry says its judgements earn their
+    cost (none does: see docs/benchmarks.md); an endpoint answers with its logprobs where it
+    returns them. The LLM is loaded at the first judgement, not here.
     """
     a, g = settings.answer, settings.generation
     weights = load_weights()
-    not_default = bool(g.model or g.endpoint)
+    known = None if g.endpoint else packaged(g.model)
+    earns = known.judge if known is not None else True
     wanted = a.judge == "on" or (
-        a.judge == "auto" and not_default and any("judge" in k for k in weights.extras)
+        a.judge == "auto" and earns and any("judge" in k for k in weights.extras)
     )
 
     def judge(claim: str, passage: str) -> float:
@@ -290,6 +345,9 @@ def make_verifier(embedder: Embedder, settings: Settings) -> Verifier:
 
     cross_encoder = load_cross_encoder(a.cross_encoder) if a.cross_encoder else None
     return Verifier(embedder, a, judge if wanted else None, cross_encoder, weights)
+
+
+_SENTENCE_END = re.compile(r"[.!?\]\n]")
 
 
 def _finish(answer: Answer, start: float) -> Answer:

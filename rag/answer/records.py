@@ -234,3 +234,38 @@ class Delta:
     """A piece of streamed answer text (the draft, before citations are checked)."""
 
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The best evidence sentences, each cited and checked, as soon as retrieval is done: an
+    extractive answer shown while the LLM writes (and kept when the LLM fails)."""
+
+    answer: Answer
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"evidence": <the extractive answer's rag ask --json object>}``."""
+        return {"evidence": self.answer.to_json()}
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A sentence of the draft, checked as soon as it was complete (before the draft ends).
+
+    ``cited`` are the source numbers the draft gave it; ``support`` the best cited (or, for an
+    uncited sentence, the best of all) passage's support. The final :class:`Answer` decides.
+    """
+
+    text: str
+    cited: tuple[int, ...]
+    supported: bool
+    support: float
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"checked": {"text", "cited", "supported", "support"}}``."""
+        verdict = {"text": self.text, "cited": list(self.cited), "supported": self.supported,
+                   "support": round(self.support, 4)}  # fmt: skip
+        return {"checked": verdict}
+
+
+Event = Delta | Evidence | Checked | Answer  # what Pipeline.stream yields

@@ -7,6 +7,7 @@ the real LLM (SmolLM2-135M), so it checks the link to the paper, never the model
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,20 @@ def test_document_markup_is_shown_as_text_and_never_runs(page: Page, tmp_path: P
     expect(card.locator(".passage")).to_contain_text(TEMPLATE)
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.locator("#chat script, #chat img, #library script, #library img").count() == 0
+
+
+def test_evidence_is_on_screen_before_the_written_answer(
+    page: Page, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page.fill("#question textarea", SEED_QUESTION)
+    start = time.perf_counter()
+    page.click("#ask")
+    # The evidence sits in the draft, which the checked answer replaces: seeing it proves it came
+    # first. Its delay is printed (a figure for docs/benchmarks.md), never asserted.
+    evidence = page.locator("#chat .draft .evidence")
+    expect(evidence).to_be_visible(timeout=60_000)
+    shown_s = time.perf_counter() - start
+    expect(evidence.locator("a.cite").first).to_be_visible()
+    expect(page.locator("#chat .answer")).to_be_visible(timeout=180_000)
+    with capsys.disabled():
+        print(f"\nevidence on screen {shown_s:.2f} s after Ask")

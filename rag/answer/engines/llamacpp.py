@@ -19,16 +19,18 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from base.errors import GenerationError
 from base.settings import GenerationSettings
-from rag.answer.engines.default import Messages
+from rag.answer.engines.base import EngineUnavailable, Messages, ModelRef
 from rag.answer.engines.llamabatch import Batcher
 from rag.answer.engines.quantize import fast_copy
-from rag.answer.engines.transformers import LocalModel
+
+if TYPE_CHECKING:
+    from rag.answer.engines.transformers import LocalModel
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +40,20 @@ log = logging.getLogger(__name__)
 SLOT_TOKENS = 1024
 
 
-class EngineUnavailable(Exception):
-    """llama.cpp cannot run this file here (not installed, or the file does not load)."""
+def load(settings: GenerationSettings, model: ModelRef | None) -> LlamaModel:
+    """The engine registry's entry: ``model``'s GGUF file under llama.cpp."""
+    if model is None or model.gguf is None:
+        where = model.location if model else "no model"
+        raise EngineUnavailable(f"{where} is not a GGUF file", expected=True)
+    return LlamaModel(settings, model.gguf, model.name, model)
 
 
 class LlamaModel:
     """A GGUF model run by llama.cpp; build it with :func:`~rag.answer.engines.load_backend`."""
 
-    def __init__(self, settings: GenerationSettings, path: Path, name: str) -> None:
+    def __init__(
+        self, settings: GenerationSettings, path: Path, name: str, model: ModelRef | None = None
+    ) -> None:
         try:
             import llama_cpp
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -57,6 +65,7 @@ class LlamaModel:
         self.name = name
         self.settings = settings
         self.source = path
+        self.model = model or ModelRef(name, str(path.parent), path.name, path)
         self.path = fast_copy(path, settings.requantize)
         try:
             self.llm: Any = llama_cpp.Llama(
@@ -97,10 +106,22 @@ class LlamaModel:
 
     def scorer(self) -> LocalModel:
         """The same file under transformers, for ``option_scores`` (loaded once)."""
+        from rag.answer.engines.transformers import LocalModel
+
         with self._scorer_lock:
             if self._scorer is None:
-                self._scorer = LocalModel(self.settings)
+                self._scorer = LocalModel(self.settings, self.model)
             return self._scorer
+
+    @property
+    def score_engine(self) -> str:
+        """What scores fixed replies: ``generation.score_engine``, where auto is this context
+        unless the packaged model says transformers scores it faster."""
+        chosen = self.settings.score_engine
+        if chosen != "auto":
+            return chosen
+        known = self.model.packaged
+        return known.score_engine if known is not None else "llama.cpp"
 
     def prompt_ids(self, messages: Messages) -> list[int]:
         """Token ids of ``messages`` in the model's chat format (plain text if it has none).
@@ -235,7 +256,7 @@ class LlamaModel:
         By ``score_engine``: transformers (loaded at the first call), or this context, where the
         prompt is evaluated once and each option's later tokens continue from it.
         """
-        if self.settings.score_engine == "transformers":
+        if self.score_engine == "transformers":
             return self.scorer().option_scores(messages, options)
         prompt = self.prompt_ids(messages)
         scores = []

@@ -13,7 +13,12 @@ import httpx
 
 from base.errors import ConfigError, GenerationError
 from base.settings import GenerationSettings
-from rag.answer.engines.default import Messages
+from rag.answer.engines.base import Messages, ModelRef
+
+
+def load(settings: GenerationSettings, model: ModelRef | None) -> Endpoint:
+    """The engine registry's entry: the server at ``generation.endpoint``."""
+    return Endpoint(settings)
 
 
 class Endpoint:
@@ -55,6 +60,13 @@ class Endpoint:
                 yield from _sse_content(response.iter_lines(), self.url)
         except httpx.HTTPError as exc:
             raise GenerationError(f"endpoint {self.url} is not reachable: {exc}") from exc
+
+    def count_tokens(self, text: str) -> int | None:
+        """Unknown here (the server's tokenizer): the caller counts the streamed events."""
+        return None
+
+    def forget(self) -> None:
+        """Nothing to drop here (the server keeps its own cache)."""
 
     def option_scores(self, messages: Messages, options: Sequence[str]) -> list[float]:
         """Log-probability of each option as the first token of the reply.

@@ -52,6 +52,11 @@ def fast_copy(path: Path, target: str) -> Path:
         return path
 
 
+def cached_copy(path: Path, target: str) -> Path:
+    """``path`` quantized to ``target``, written once into the user cache (any source type)."""
+    return _cached_copy(path, target)
+
+
 def _cached_copy(path: Path, target: str) -> Path:
     import llama_cpp
     from llama_cpp._utils import suppress_stdout_stderr

@@ -21,17 +21,23 @@ from transformers import (
 
 from base.errors import ConfigError, GenerationError
 from base.settings import GenerationSettings
-from rag.answer.engines.default import DEFAULT_LLM_FILE, DEFAULT_LLM_NAME, Messages, default_llm_dir
+from rag.answer.engines.base import Messages, ModelRef
 from rag.index.embed.embedder import cpu_has_bf16
+
+
+def load(settings: GenerationSettings, model: ModelRef | None) -> LocalModel:
+    """The engine registry's entry: ``model`` (a directory, hub id or GGUF file) in transformers."""
+    if model is None:
+        raise ConfigError("the transformers engine needs generation.model")
+    return LocalModel(settings, model)
 
 
 class LocalModel:
     """A causal LM run in-process with transformers; build it with :func:`load_backend`."""
 
-    def __init__(self, settings: GenerationSettings) -> None:
-        location = settings.model or str(default_llm_dir())
-        gguf = settings.gguf_file or ("" if settings.model else DEFAULT_LLM_FILE)
-        self.name = settings.model or DEFAULT_LLM_NAME
+    def __init__(self, settings: GenerationSettings, model: ModelRef) -> None:
+        location, gguf = model.location, model.gguf_file
+        self.name = model.name
         self.settings = settings
         use_bf16 = settings.dtype == "bfloat16" or (settings.dtype == "auto" and cpu_has_bf16())
         kwargs: dict[str, Any] = {"gguf_file": gguf} if gguf else {}
@@ -125,6 +131,13 @@ class LocalModel:
     def decode(self, tokens: list[int]) -> str:
         """The text of ``tokens``, special tokens left out."""
         return str(self.tokenizer.decode(tokens, skip_special_tokens=True))
+
+    def count_tokens(self, text: str) -> int:
+        """How many tokens ``text`` is, without special tokens."""
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def forget(self) -> None:
+        """Nothing to drop: every prompt is read afresh."""
 
     def option_scores(self, messages: Messages, options: Sequence[str]) -> list[float]:
         """Log-likelihood of each option as the start of the reply (constrained choice).

@@ -8,6 +8,7 @@ streaming wire format; the LLM behind a real endpoint is what they stand in for,
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,9 +20,10 @@ from base.settings import Settings
 from rag.answer.export import export
 from rag.answer.lookup import identifier, lookup
 from rag.answer.pipeline import Pipeline
-from rag.answer.records import CANNOT_ANSWER, Answer, AnswerMode, Delta, Turn
+from rag.answer.records import CANNOT_ANSWER, Answer, AnswerMode, Checked, Delta, Evidence, Turn
 from rag.index.embed.embedder import Embedder
 from rag.index.ingest.pipeline import ingest
+from tests.llm import TINY_LLM
 from tests.rag.answer.chat_server import chat_server
 
 DOCS = {
@@ -64,6 +66,27 @@ def test_endpoint_answer_is_streamed_and_cited(index: Path) -> None:
     answer = events[-1]
     assert isinstance(answer, Answer) and any(isinstance(e, Delta) for e in events)
     assert [(c.n, c.source.pmid, c.supported) for c in answer.citations] == [(1, "11111111", True)]
+
+
+def test_evidence_comes_first_and_each_sentence_is_checked_as_it_ends(index: Path) -> None:
+    def two_sentences(messages: list[dict[str, str]]) -> str:
+        first = cites_mdm2(messages).split(" See")[0]
+        return f"{first} The moon is made of green cheese {first[-3:]} "
+
+    # Without a judge (with one, the verdicts come when the draft ends: see the next test).
+    with chat_server(two_sentences) as (url, _):
+        settings = Settings(generation={"endpoint": url}, answer={"judge": "off"})  # type: ignore[arg-type]
+        events = list(Pipeline.open(index, settings).stream(MDM2))
+    assert isinstance(events[0], Evidence) and events[0].answer.citations  # before any draft
+    assert events[0].answer.citations[0].source.pmid == "11111111"
+    checked = [i for i, e in enumerate(events) if isinstance(e, Checked)]
+    deltas = [i for i, e in enumerate(events) if isinstance(e, Delta)]
+    verdicts = [e for e in events if isinstance(e, Checked)]
+    assert [v.supported for v in verdicts] == [True, False]
+    assert checked[0] < deltas[-1]  # the first verdict came while the draft was still streaming
+    final = events[-1]
+    assert isinstance(final, Answer) and final.mode == "generate"
+    assert [r.text for r in final.removed] == [verdicts[1].text]
 
 
 def test_endpoint_request_states_the_citation_syntax(index: Path) -> None:
@@ -199,3 +222,17 @@ def test_lookup_of_a_claim_puts_the_supporting_passage_first(index: Path) -> Non
 def test_bibtex_of_a_stored_document(index: Path) -> None:
     doc = lookup(pipeline(index), "11111111").documents
     assert "doi = {10.1000/mdm2.1}" in export(doc, "bibtex")
+
+
+def test_a_local_model_that_judges_its_own_reply_does_not_wait_on_itself(index: Path) -> None:
+    """One llama.cpp context (parallel 1) writes the draft and judges its sentences: the judge
+    must not run while the draft still holds the context (it would wait forever)."""
+    generation = {"model": TINY_LLM, "parallel": 1, "max_new_tokens": 60}
+    settings = Settings(generation=generation, answer={"judge": "on"})  # type: ignore[arg-type]
+    pipeline = Pipeline.open(index, settings)
+    out: list[Answer] = []
+    worker = threading.Thread(target=lambda: out.append(pipeline.ask(MDM2)), daemon=True)
+    worker.start()
+    worker.join(timeout=600)  # a deadlock guard, not a speed target
+    assert not worker.is_alive(), "the answer waited on its own engine"
+    assert out and out[0].mode in ("generate", "extractive")

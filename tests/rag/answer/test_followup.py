@@ -12,6 +12,7 @@ from rag.answer.engines import load_backend
 from rag.answer.followup import accept_rewrite, needs_context, standalone
 from rag.answer.prompts import rewrite_messages
 from rag.answer.records import Turn
+from tests.llm import TINY_LLM
 
 MDM2 = (
     "Why are patients with MDM2 amplification at risk during immune checkpoint inhibitor therapy?"
@@ -66,7 +67,7 @@ def test_standalone_questions_and_missing_rewriters() -> None:
 @pytest.mark.integration
 def test_the_default_model_cannot_carry_the_answer_into_the_search() -> None:
     """The real SmolLM2 rewrites the lung-cancer follow-up; no answer word reaches the search."""
-    backend = load_backend(GenerationSettings())
+    backend = load_backend(GenerationSettings(model=TINY_LLM))
 
     def rewriter(question: str, history: Sequence[Turn]) -> str:
         return "".join(backend.stream(rewrite_messages(question, history), 60))

@@ -10,6 +10,7 @@ from transformers import DynamicCache
 from base.settings import GenerationSettings
 from rag.answer.engines import load_backend
 from rag.answer.engines.transformers import LocalModel
+from tests.llm import TINY_LLM
 
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant."},
@@ -19,7 +20,7 @@ MESSAGES = [
 
 @pytest.fixture(scope="module")
 def model() -> LocalModel:
-    backend = load_backend(GenerationSettings(engine="transformers"))
+    backend = load_backend(GenerationSettings(model=TINY_LLM, engine="transformers"))
     assert isinstance(backend, LocalModel)
     return backend
 

@@ -11,6 +11,7 @@ from base.errors import GenerationError
 from base.settings import GenerationSettings
 from rag.answer.engines import load_backend
 from rag.answer.engines.llamacpp import LlamaModel
+from tests.llm import TINY_LLM
 
 
 def messages(topic: str) -> list[dict[str, str]]:
@@ -25,13 +26,13 @@ TOPICS = ["the tumour microenvironment", "MDM2", "TP53", "mammography", "insulin
 
 @pytest.fixture(scope="module")
 def batched() -> LlamaModel:
-    backend = load_backend(GenerationSettings(parallel=4))
+    backend = load_backend(GenerationSettings(model=TINY_LLM, parallel=4))
     assert isinstance(backend, LlamaModel)
     return backend
 
 
 def test_one_batched_reply_is_the_single_context_reply(batched: LlamaModel) -> None:
-    single = LlamaModel(GenerationSettings(parallel=1), batched.source, "single")
+    single = LlamaModel(GenerationSettings(model=TINY_LLM, parallel=1), batched.source, "single")
     assert single.batcher() is None
     want = "".join(single.stream(messages(TOPICS[0]), 30))
     assert "".join(batched.stream(messages(TOPICS[0]), 30)) == want

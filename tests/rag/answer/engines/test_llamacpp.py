@@ -18,6 +18,7 @@ from rag.answer.engines.llamacpp import LlamaModel
 from rag.answer.engines.transformers import LocalModel
 from rag.answer.prompts import answer_messages, judge_messages, label_messages
 from rag.answer.records import Source
+from tests.llm import TINY_LLM
 
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant."},
@@ -28,14 +29,14 @@ LABELS = ["yes", "no", "maybe"]
 
 @pytest.fixture(scope="module")
 def llama() -> LlamaModel:
-    backend = load_backend(GenerationSettings())
+    backend = load_backend(GenerationSettings(model=TINY_LLM))
     assert isinstance(backend, LlamaModel)  # llama.cpp is the default for the packaged GGUF
     return backend
 
 
 @pytest.fixture(scope="module")
 def torch_model() -> LocalModel:
-    backend = load_backend(GenerationSettings(engine="transformers"))
+    backend = load_backend(GenerationSettings(model=TINY_LLM, engine="transformers"))
     assert isinstance(backend, LocalModel)
     return backend
 
@@ -72,7 +73,7 @@ def test_greedy_decoding_is_repeatable(llama: LlamaModel) -> None:
 
 
 def test_sampled_decoding_varies(llama: LlamaModel) -> None:
-    hot = LlamaModel(GenerationSettings(temperature=1.5), llama.source, "hot")
+    hot = LlamaModel(GenerationSettings(model=TINY_LLM, temperature=1.5), llama.source, "hot")
     replies = {"".join(hot.stream(MESSAGES, 15)) for _ in range(4)}
     assert len(replies) > 1
 
@@ -82,7 +83,7 @@ def test_label_scoring_agrees_with_transformers(
 ) -> None:
     # llama.cpp's own scoring, on the packaged file's own weights (a Q4_0 copy moves the
     # near-tied labels of this tiny model: 15-16 of 20 agreed, benchmarks/answer_latency.py).
-    settings = GenerationSettings(score_engine="llama.cpp", requantize="off")
+    settings = GenerationSettings(model=TINY_LLM, score_engine="llama.cpp", requantize="off")
     scorer = LlamaModel(settings, llama.source, "scorer")
     same = 0
     for _, messages in pubmedqa(shared, 20):
@@ -100,7 +101,7 @@ def test_labels_are_scored_by_transformers_by_default(
 
 def test_multi_token_options_score_their_continuation(llama: LlamaModel) -> None:
     # Plain attention: its logits do not depend on how the prompt was split into batches.
-    plain = GenerationSettings(score_engine="llama.cpp", flash_attention=False)
+    plain = GenerationSettings(model=TINY_LLM, score_engine="llama.cpp", flash_attention=False)
     own = LlamaModel(plain, llama.source, "own")
     messages = judge_messages("MDM2 is amplified.", "MDM2 was amplified in 5% of tumours.")
     yes, long_yes = own.option_scores(messages, ["yes", "yes, it does"])
@@ -127,7 +128,7 @@ def test_follow_up_reuses_the_cached_prefix(llama: LlamaModel) -> None:
 def test_follow_up_reuses_the_cached_prefix_in_the_own_context(
     llama: LlamaModel, flash: bool
 ) -> None:
-    settings = GenerationSettings(parallel=1, flash_attention=flash)
+    settings = GenerationSettings(model=TINY_LLM, parallel=1, flash_attention=flash)
     llama = LlamaModel(settings, llama.source, "own")
     "".join(llama.stream(FIRST, 10))
     ids = llama.prompt_ids(FOLLOW)
@@ -159,6 +160,6 @@ def test_falls_back_to_transformers_without_llama_cpp(
 ) -> None:
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as on an install without the build
     with caplog.at_level(logging.WARNING):
-        backend = _load.__wrapped__(GenerationSettings())
+        backend = _load.__wrapped__(GenerationSettings(model=TINY_LLM))
     assert isinstance(backend, LocalModel)
     assert "llama_cpp is not importable" in caplog.text
