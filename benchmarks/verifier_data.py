@@ -29,10 +29,13 @@ import numpy as np
 
 from base.text import split_sentences
 from eval.claims import citation_form, clean_claim
-from rag.answer.signals import PLAIN, CitationForm, numbers
+from rag.answer.signals import PLAIN, CitationForm
 from rag.index.embed.embedder import Embedder
+from tune.perturb import perturbations
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# Claims written by hand from PubMedQA abstracts: true ones and false variants of each kind.
+CLAIMS_FIXTURE = Path(__file__).resolve().parents[1] / "tests/fixtures/verifier_claims.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ class Pair:
     label: int  # 1 = the passage supports the claim
     kind: str  # SUPPORT/REFUTE/NEI, own/near/restated_own/restated_invented, number/...
     form: CitationForm = PLAIN  # how the claim cites the passage
+    origin: int = -1  # a perturbed pair: the index of the pair it was made from
 
 
 def citint(split: str, shared: Path = SHARED) -> list[Pair]:
@@ -132,63 +136,51 @@ def bioasq_pairs(embedder: Embedder, pattern: str, shared: Path = SHARED) -> lis
     return pairs
 
 
-_AUX = re.compile(
-    r"\b(is|are|was|were|can|may|could|might|will|does|did|has|have|had|should)\b(?! not)"
-)
-_SWAPS = [
-    ("increases", "decreases"), ("increased", "decreased"), ("increase", "decrease"),
-    ("higher", "lower"), ("upregulated", "downregulated"), ("enhances", "reduces"),
-    ("enhanced", "reduced"), ("promotes", "inhibits"), ("promoted", "inhibited"),
-    ("activates", "inhibits"), ("more", "less"), ("greater", "smaller"), ("elevated", "reduced"),
-    ("improved", "worsened"),
-]  # fmt: skip
-_NUMBER = re.compile(r"(?<![A-Za-z0-9.\-])\d+(?:\.\d+)?")
-
-
-def _change_number(claim: str, passage: str, rng: random.Random) -> str | None:
-    found = [m for m in _NUMBER.finditer(claim) if m.group() in numbers(passage)]
-    if not found:
-        return None
-    m = rng.choice(found)
-    value = m.group()
-    if "." in value:
-        digits = len(value.split(".")[1])
-        new = f"{float(value) * rng.choice([1.7, 0.4, 2.5]) + 1:.{digits}f}"
-    else:
-        new = str(int(value) * rng.choice([2, 3]) + rng.choice([1, 7, 13]))
-    return claim[: m.start()] + new + claim[m.end() :]
-
-
-def _flip_negation(claim: str) -> str | None:
-    if re.search(r"\bnot\b", claim):
-        return re.sub(r"\s*\bnot\b", "", claim, count=1)
-    m = _AUX.search(claim)
-    return claim[: m.end()] + " not" + claim[m.end() :] if m else None
-
-
-def _flip_direction(claim: str) -> str | None:
-    for a, b in _SWAPS:
-        for x, y in ((a, b), (b, a)):
-            if re.search(rf"\b{x}\b", claim):
-                return re.sub(rf"\b{x}\b", y, claim, count=1)
-    return None
-
-
-def perturb(pairs: list[Pair], seed: int = 0, per_claim: int = 1) -> list[Pair]:
+def perturb(
+    pairs: list[Pair], seed: int = 0, per_claim: int = 1, reasons: bool = True
+) -> list[Pair]:
     """Unsupported variants of the supported plain claims: a number, negation or direction
-    changed (the rarest change a claim allows first)."""
+    changed, or (``reasons``) an unstated reason added (``per_claim`` of them, drawn at
+    random)."""
     rng = random.Random(seed)
     out = []
-    for p in pairs:
+    for i, p in enumerate(pairs):
         if p.label != 1 or p.kind not in ("SUPPORT", "own"):
             continue
         made = 0
-        for kind, new in (
-            ("number", _change_number(p.claim, p.passage, rng)),
-            ("direction", _flip_direction(p.claim)),
-            ("negation", _flip_negation(p.claim)),
-        ):
+        changes = perturbations(p.claim, p.passage, rng, reasons)
+        for kind, new in changes:
             if new and new != p.claim and made < per_claim:
-                out.append(replace(p, claim=new, label=0, kind=kind))
+                out.append(replace(p, claim=new, label=0, kind=kind, origin=i))
                 made += 1
+    return out
+
+
+def claim_probe_pairs(path: Path = CLAIMS_FIXTURE, shared: Path = SHARED) -> list[Pair]:
+    """The written claims against the PubMedQA abstract (``pqal_contexts.jsonl``) each cites;
+    ``kind`` is ``true`` or the change made (``negated``, ``direction``, ``number``,
+    ``reason``)."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    wanted = {r["pmid"] for r in rows}
+    texts = {}
+    with (shared / "corpus" / "pubmedqa" / "pqal_contexts.jsonl").open() as f:
+        for line in f:
+            doc = json.loads(line)
+            if doc["_id"] in wanted:
+                texts[doc["_id"]] = doc["text"]
+    missing = wanted - set(texts)
+    if missing:
+        raise ValueError(f"{path}: PMIDs {sorted(missing)} are not in pqal_contexts.jsonl")
+    return [Pair("", r["claim"], texts[r["pmid"]], int(r["supported"]), r["kind"]) for r in rows]
+
+
+def probe_figures(pairs: list[Pair], support: np.ndarray, threshold: float) -> dict[str, float]:
+    """The share of true claims kept and of each false kind caught at ``threshold``."""
+    out = {}
+    for kind in dict.fromkeys(p.kind for p in pairs):
+        mask = np.array([p.kind == kind for p in pairs])
+        passed = support[mask] >= threshold
+        out["true_kept" if kind == "true" else f"{kind}_caught"] = round(
+            float(passed.mean() if kind == "true" else (~passed).mean()), 3
+        )
     return out

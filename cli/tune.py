@@ -21,7 +21,10 @@ class Precision(StrEnum):
     fp32 = "fp32"
 
 
-tune_app = typer.Typer(help="Train a retrieval model on gold questions (embedder or reranker).")
+tune_app = typer.Typer(
+    help="Train a model on gold data: the retrieval embedder or reranker (gold questions), or "
+    "the citation verifier's cross-encoder (Citation-Integrity claims)."
+)
 
 GoldOption = Annotated[
     list[Path],
@@ -108,3 +111,50 @@ _RERANKER = (
 )
 embedder_command = tune_app.command("embedder")(_command("embedder", _EMBEDDER))
 reranker_command = tune_app.command("reranker")(_command("reranker", _RERANKER))
+
+
+@tune_app.command("verifier")
+def verifier_command(
+    gold: Annotated[
+        Path,
+        typer.Option(
+            "--gold", help="A Citation-Integrity folder (claims_train.jsonl, corpus.jsonl)."
+        ),
+    ],
+    out: OutOption,
+    base: Annotated[
+        str,
+        typer.Option(
+            help="A sentence-transformers model folder to start from (default: the "
+            "packaged MiniLM; e.g. all-mpnet-base-v2)."
+        ),
+    ] = "",
+    max_minutes: MinutesOption = None,
+    validation_fraction: FractionOption = 0.2,
+    epochs: EpochsOption = 1,
+    batch: BatchOption = 16,
+    max_tokens: TokensOption = None,
+    precision: PrecisionOption = Precision.auto,
+    config: ConfigOption = None,
+) -> None:
+    """Train a (passage, claim) support CrossEncoder for answer.cross_encoder, with its mix."""
+    from rag.index.embed.embedder import cpu_has_bf16
+    from tune.loop import TrainOptions
+    from tune.verifier import VerifierRequest, tune_verifier
+
+    settings = settings_from(config)
+    bf16 = precision == Precision.bf16 or (precision == Precision.auto and cpu_has_bf16())
+    options = TrainOptions(epochs=epochs, batch_size=batch, max_minutes=max_minutes, bf16=bf16,
+                           max_tokens=max_tokens or 256)  # fmt: skip
+    request = VerifierRequest(gold, out, base, validation_fraction, options)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err) as bar:  # fmt: skip
+        task = bar.add_task("tune", total=None)
+
+        def phase(name: str, done: int, total: int) -> None:
+            bar.update(task, description=name, completed=done, total=total)
+
+        card = tune_verifier(request, settings, phase)
+    summary = {k: v for k, v in asdict(card).items() if k not in ("options",)}
+    print(json.dumps(summary))
+    err.print(f"wrote {out}; set answer.cross_encoder = {out} to use it")

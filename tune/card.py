@@ -17,7 +17,7 @@ PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt")
 class Card:
     """What a tuned model was trained from and on, how, and how it did on held-out questions."""
 
-    kind: str  # "embedder" or "reranker"
+    kind: str  # "embedder", "reranker" or "verifier"
     base_model: str
     loss: str
     gold: tuple[str, ...]
@@ -39,6 +39,9 @@ class Card:
         (folder / "litrag-tuning.json").write_text(json.dumps(data, indent=2) + "\n")
         (folder / "README.md").write_text(self.markdown())
 
+    def _data_lines(self) -> list[str]:
+        return _verifier_data(self) if self.kind == "verifier" else _retrieval_data(self)
+
     def markdown(self) -> str:
         """The card as markdown."""
         o, loop = self.options, self.loop
@@ -49,12 +52,7 @@ class Card:
             f"Fine-tuned from `{self.base_model}` by `rag tune {self.kind}`.",
             "",
             "## Data",
-            f"- gold: {', '.join(self.gold)}",
-            f"- index (hard negatives from its BM25 and dense hits): {self.index}",
-            f"- questions: {self.questions} ({self.training_questions} trained on, "
-            f"{self.validation_questions} held out by a seeded hash of the question id, "
-            f"fraction {self.validation_fraction}, seed {self.seed}; see validation.jsonl)",
-            f"- training pairs: {self.pairs}",
+            *self._data_lines(),
             "",
             "## Training",
             f"- loss: {self.loss}",
@@ -63,7 +61,10 @@ class Card:
             f"{'bfloat16 autocast' if o.bf16 else 'float32'}, {o.threads} threads; "
             f"mean loss of the last 50 steps {loop.mean_loss_last_50}",
             "",
-            "## Dev figures (held-out questions, gold documents within the first-stage pool)",
+            "## Dev figures (held-out claims: the packaged verifier before, mixed with this model "
+            "after)"
+            if self.kind == "verifier"
+            else "## Dev figures (held-out questions, gold documents within the first-stage pool)",
             "| model | " + " | ".join(self.dev_after) + " |",
             "| --- | " + " | ".join("---" for _ in self.dev_after) + " |",
             "| before | " + " | ".join(str(v) for v in self.dev_before.values()) + " |",
@@ -71,6 +72,27 @@ class Card:
             "",
         ]
         return "\n".join(lines)
+
+
+def _retrieval_data(card: Card) -> list[str]:
+    return [
+        f"- gold: {', '.join(card.gold)}",
+        f"- index (hard negatives from its BM25 and dense hits): {card.index}",
+        f"- questions: {card.questions} ({card.training_questions} trained on, "
+        f"{card.validation_questions} held out by a seeded hash of the question id, "
+        f"fraction {card.validation_fraction}, seed {card.seed}; see validation.jsonl)",
+        f"- training pairs: {card.pairs}",
+    ]
+
+
+def _verifier_data(card: Card) -> list[str]:
+    return [
+        f"- gold: {', '.join(card.gold)} (claims_train.jsonl against corpus.jsonl)",
+        f"- claims: {card.questions} ({card.training_questions} trained on, "
+        f"{card.validation_questions} held out by a seeded hash of the claim id, "
+        f"fraction {card.validation_fraction}, seed {card.seed}; the mix is fitted on them)",
+        f"- training pairs (with the false copies): {card.pairs}",
+    ]
 
 
 def check_no_pickles(folder: Path) -> None:

@@ -15,9 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from base.text import MARKER
-from base.text import is_claim as is_claim  # re-exported: verify.py imports both from here,
-from base.text import split_sentences as split_sentences  # until it imports them from base.text
+from base.text import MARKER, split_sentences
 from rag.answer.records import Citation, Removed, Sentence, Source
 from rag.answer.signals import PLAIN, CitationForm
 

@@ -18,9 +18,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import Stemmer
-from bm25s.stopwords import STOPWORDS_EN_PLUS
 
+from base.text import content_stopwords, stem, stemmer
+from rag.answer.conflicts import (
+    CONFLICT_SIGNALS,
+    ClaimCues,
+    Cues,
+    claim_cues,
+    conflict_signals,
+    read_cues,
+)
 from rag.index.embed.embedder import Embedder
 
 SIGNALS: tuple[str, ...] = (
@@ -46,16 +53,19 @@ SIGNALS: tuple[str, ...] = (
     # train: 53% of such citations are accurate against 76% of single ones).
     "cited_with_others",  # the marker citing the passage names other sources too: [1, 2]
     "cites_others",  # the sentence cites other sources in markers of their own
+    # Conflicts with the best-matching sentence that count without a near copy
+    # (:mod:`rag.answer.conflicts`).
+    *CONFLICT_SIGNALS,
 )
 # Fitted on perturbed claims (benchmarks/fit_verifier.py).
-CONFLICTS = ("number_conflict", "negation_conflict", "direction_conflict")
+CONFLICTS = ("number_conflict", "negation_conflict", "direction_conflict", *CONFLICT_SIGNALS)
 # The alignment (align_mean without the claim's numbers) from which a cue starts to count, and
 # from which it counts fully.
 CONFLICT_GATE = (0.8, 0.9)
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
-_STOP = frozenset(STOPWORDS_EN_PLUS)
-_stemmer = Stemmer.Stemmer("english")
+_STOP = content_stopwords()
+_stemmer = stemmer()
 
 
 def _split(words: str) -> list[str]:
@@ -94,6 +104,7 @@ _DOWN = frozenset(
     )
 )
 ALIGN_LOW = 0.6  # a novel word whose best match in the passage is below this counts as unaligned
+REASON_ALIGN = 0.75  # a reason's word this close to a passage word counts as said by the passage
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +130,7 @@ class PassageView:
     entities: frozenset[str]
     negated: tuple[bool, ...]  # per sentence
     direction: tuple[int, ...]  # per sentence: +1 up, -1 down, 0 neither or both
+    cues: tuple[Cues, ...] = ()  # per sentence, for rag.answer.conflicts
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,11 +158,8 @@ class ClaimView:
     negated: bool
     direction: int
     form: CitationForm
-
-
-def stem(word: str) -> str:
-    """The Snowball stem of one lower-case word."""
-    return str(_stemmer.stemWord(word))
+    cues: ClaimCues | None = None  # for rag.answer.conflicts
+    word_stems: tuple[str, ...] = ()  # the stem of each row of word_vectors
 
 
 def numbers(text: str) -> frozenset[str]:
@@ -234,6 +243,7 @@ def view_passages(
         word_vectors = []
         negs = []
         dirs = []
+        cues = []
         for (a, b), e in zip(ss, parts, strict=True):
             stems = [stem(w) for w in e.words]
             sentence_stems.append(frozenset(s for s, w in zip(stems, e.words, strict=True)
@@ -242,6 +252,7 @@ def view_passages(
             word_vectors.append(e.word_vectors[keep])
             negs.append(negated(e.words, passage[a:b].lower()))
             dirs.append(direction(stems))
+            cues.append(read_cues(passage[a:b]))
         views.append(
             PassageView(
                 spans=tuple(ss),
@@ -254,6 +265,7 @@ def view_passages(
                 entities=entities(passage),
                 negated=tuple(negs),
                 direction=tuple(dirs),
+                cues=tuple(cues),
             )
         )
     return views
@@ -313,6 +325,8 @@ def view_claims(
                 negated=negated(e.words, claim.lower()),
                 direction=direction([stem(w) for w in e.words]),
                 form=form,
+                cues=claim_cues(claim, _STOP, idf),
+                word_stems=tuple(stems),
             )
         )
     return views
@@ -330,12 +344,16 @@ def pair_signals(claim: ClaimView, passage: PassageView) -> tuple[np.ndarray, in
         sum(w for s, w in claim.stems.items() if s in ss) for ss in passage.sentence_stems
     )
     align_mean, align_min, align_low, gate = 0.0, 0.0, 1.0, 0.0
+    said = set(passage.stems)  # what a reason clause may rest on: the passage's words, ...
     if len(claim.word_vectors) and len(passage.word_vectors):
         aligned = (claim.word_vectors @ passage.word_vectors.T).max(axis=1)
         weights = claim.word_weights / max(float(claim.word_weights.sum()), 1e-9)
         align_mean = float(aligned @ weights)
         align_min = float(aligned.min())
         align_low = float(weights[aligned < ALIGN_LOW].sum())
+        # ... the claim's words it paraphrases closely ("shortens survival", "poor prognosis")
+        said |= {s for s, a in zip(claim.word_stems, aligned.tolist(), strict=False)
+                 if a >= REASON_ALIGN}  # fmt: skip
         # The gate reads the words around the cues: a changed number must not close it.
         words = ~claim.word_numeric
         if words.any():
@@ -362,4 +380,11 @@ def pair_signals(claim: ClaimView, passage: PassageView) -> tuple[np.ndarray, in
         float(claim.form.with_others),
         float(claim.form.others),
     )
-    return np.array(values, dtype=np.float64), best
+    conflicts = (0.0,) * len(CONFLICT_SIGNALS)
+    if claim.cues is not None and passage.cues:
+        said |= set(claim.cues.reason) - set(claim.stems)  # ... and the question's words
+        conflicts = conflict_signals(
+            claim.cues, claim.stems, passage.cues, passage.sentence_stems, frozenset(said),
+            passage.numbers, sims.tolist(),
+        )  # fmt: skip
+    return np.array(values + conflicts, dtype=np.float64), best

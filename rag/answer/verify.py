@@ -22,7 +22,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -31,7 +31,7 @@ from sentence_transformers import CrossEncoder
 
 from base.errors import ConfigError, GenerationError
 from base.settings import AnswerSettings
-from rag.answer.citations import is_claim, split_sentences
+from base.text import is_claim, split_sentences
 from rag.answer.signals import (
     PLAIN,
     SIGNALS,
@@ -132,12 +132,30 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+MIX_FILE = "litrag-verifier.json"  # written beside a model by ``rag tune verifier``
+
+
 def load_cross_encoder(path: str) -> CrossEncoder:
-    """The CrossEncoder in directory ``path`` (its files only; never remote code)."""
+    """The CrossEncoder in directory ``path`` (its files only; never remote code).
+
+    A model ``rag tune verifier`` trained carries its own mix with the cheap score
+    (:data:`MIX_FILE`); it is kept on the model as ``litrag_mix`` for the :class:`Verifier`.
+    """
     try:
         model: CrossEncoder = CrossEncoder(path, device="cpu", local_files_only=True)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"answer.cross_encoder {path!r} cannot be loaded: {exc}") from exc
+    mix_path = Path(path) / MIX_FILE
+    if mix_path.is_file():
+        try:
+            doc = json.loads(mix_path.read_text())
+            mix = {k: float(v) for k, v in doc["mix"].items()}
+            mix["threshold"] = float(doc["threshold"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(f"{mix_path}: not a verifier mix ({exc})") from exc
+        if set(mix) != {"cheap", "cross_encoder", "bias", "threshold"}:
+            raise ConfigError(f"{mix_path}: the mix needs cheap, cross_encoder and bias")
+        model.litrag_mix = mix
     return model
 
 
@@ -184,6 +202,14 @@ class Verifier:
         self.judge = judge
         self.cross_encoder = cross_encoder
         self.weights = weights or load_weights()
+        own_mix = getattr(cross_encoder, "litrag_mix", None)
+        if own_mix is not None and judge is None:  # a model trained with its own mix
+            # Its operating point was put at the threshold it names; move it onto the packaged
+            # default's, so that support_threshold means the same with and without it.
+            mix = {k: v for k, v in own_mix.items() if k != "threshold"}
+            mix["bias"] += logit(self.weights.threshold) - logit(own_mix["threshold"])
+            extras = {**self.weights.extras, "cross_encoder": mix}
+            self.weights = replace(self.weights, extras=extras)
         given = (("judge", judge), ("cross_encoder", cross_encoder))
         present = "+".join(name for name, x in given if x is not None)
         if present and present not in self.weights.extras:
