@@ -195,6 +195,7 @@ def serve(
     auth = auth_from_env()
     # One line per expected error (an empty question, a bad id) in the server's log.
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("rag.index").setLevel(logging.INFO)  # "reloading": another process wrote
     pipeline = Pipeline.open(folder, settings)
     if settings.answer.mode == "generate":
         threading.Thread(target=_preload, args=(settings,), daemon=True).start()
