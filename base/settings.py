@@ -39,6 +39,13 @@ class CorpusSettings(_Section):
         description="Largest file the whole-file readers (PDF, JATS, plain text) accept, in MB. "
         "Streaming readers (PubMed XML, MEDLINE, JSONL) read files of any size.",
     )
+    max_record_mb: float = Field(
+        16,
+        gt=0,
+        description="Largest single record (a JSONL line, a document's text), in MB of text. A "
+        "larger record is skipped with an error naming it while the rest of its file is read; "
+        "the web app refuses such uploads before taking the index's write lock.",
+    )
     merge_duplicates: bool = Field(
         True,
         description="Merge records of the same paper (same PMID, PMCID or DOI) into one document "
