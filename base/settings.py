@@ -39,6 +39,13 @@ class CorpusSettings(_Section):
         description="Largest file the whole-file readers (PDF, JATS, plain text) accept, in MB. "
         "Streaming readers (PubMed XML, MEDLINE, JSONL) read files of any size.",
     )
+    max_record_mb: float = Field(
+        16,
+        gt=0,
+        description="Largest single record (a JSONL line, a document's text), in MB of text. A "
+        "larger record is skipped with an error naming it while the rest of its file is read; "
+        "the web app refuses such uploads before taking the index's write lock.",
+    )
     merge_duplicates: bool = Field(
         True,
         description="Merge records of the same paper (same PMID, PMCID or DOI) into one document "
@@ -329,6 +336,30 @@ class AnswerSettings(_Section):
     )
 
 
+class LoginSettings(_Section):
+    """How ``rag serve`` slows down password guessing when a login is set."""
+
+    free_failures: int = Field(
+        3,
+        ge=0,
+        description="Failed logins a client address or a user name may make before each further "
+        "attempt must wait.",
+    )
+    delay_s: float = Field(
+        1.0,
+        gt=0,
+        description="The first wait after the free failures, in seconds; it doubles with each "
+        "further failure, up to lockout_s.",
+    )
+    lockout_s: float = Field(
+        900.0,
+        gt=0,
+        description="The longest wait, in seconds: a client or user name that keeps failing is "
+        "refused (even with the right password) for this long after its last failure, and its "
+        "failures are forgotten this long after the last one.",
+    )
+
+
 class Settings(BaseSettings):
     """The root of the settings tree: one sub-model per concern."""
 
@@ -343,6 +374,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     generation: GenerationSettings = Field(default_factory=GenerationSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    login: LoginSettings = Field(default_factory=LoginSettings)
 
     @classmethod
     def settings_customise_sources(

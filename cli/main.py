@@ -6,12 +6,15 @@ answers, evaluation and the web app); this module only assembles them.
 
 from __future__ import annotations
 
+import sqlite3
+
 import typer
 
 from base.errors import RagError
 from cli import answers, index
 from cli.common import err
 from cli.tune import tune_app
+from rag.index.backends.local.folder import cause
 
 app = typer.Typer(
     pretty_exceptions_enable=False,
@@ -30,6 +33,10 @@ def main() -> None:
         app()
     except RagError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise SystemExit(1) from exc
+    except (OSError, sqlite3.Error) as exc:  # file-system trouble no layer below put in words
+        where = getattr(exc, "filename", None)
+        err.print(f"[red]error:[/red] {where + ': ' if where else ''}{cause(exc)}", highlight=False)
         raise SystemExit(1) from exc
 
 

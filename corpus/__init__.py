@@ -76,6 +76,8 @@ def read(path: Path, settings: CorpusSettings | None = None) -> Iterator[Documen
             f"{size_mb:.0f} MB is over the {settings.max_file_mb} MB limit for {fmt} files "
             "(setting corpus.max_file_mb)",
         )
+    if fmt == "jsonl":  # a line over the record limit is skipped before it is parsed
+        return _guarded(path, read_jsonl(path, int(settings.max_record_mb * 2**20)))
     return _guarded(path, READERS[fmt](path))
 
 
@@ -209,11 +211,27 @@ def read_stream(
     settings = settings or CorpusSettings()
     for path in iter_files(paths):
         try:
-            yield from read(path, settings)
+            for doc in read(path, settings):
+                if doc.chars > settings.max_record_mb * 2**20:
+                    too_large = record_too_large(path, doc.id, doc.chars, settings)
+                    if errors is None:
+                        raise too_large
+                    errors.append(too_large)  # this record only: the file reads on
+                    continue
+                yield doc
         except ReadError as exc:
             if errors is None:
                 raise
             errors.append(exc)
+
+
+def record_too_large(path: Path, name: str, chars: int, settings: CorpusSettings) -> ReadError:
+    """The error for one record over ``corpus.max_record_mb``."""
+    return ReadError(
+        path,
+        f"record {name}: {chars / 2**20:.1f} MB of text is over the {settings.max_record_mb:g} MB "
+        "limit for one record (setting corpus.max_record_mb); skipped",
+    )
 
 
 def read_many(

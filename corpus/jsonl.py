@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from base.errors import ReadError
 from corpus.model import Document, Section, build_document, first_year, squash
@@ -19,13 +19,20 @@ from corpus.xmlsafe import GZIP_DAMAGED, GZIP_ERRORS, open_bytes
 _MAX_LISTED = 5
 
 
-def read_jsonl(path: Path) -> Iterator[Document]:
-    """Yield a :class:`Document` per valid line; bad lines raise :class:`ReadError` at the end."""
+def read_jsonl(path: Path, max_line_bytes: int | None = None) -> Iterator[Document]:
+    """Yield a :class:`Document` per valid line; bad lines raise :class:`ReadError` at the end.
+
+    A line over ``max_line_bytes`` is one bad line, never parsed.
+    """
     bad: list[str] = []
     count = 0
     try:
         with open_bytes(path) as stream:
-            for lineno, raw in enumerate(stream, start=1):
+            for lineno, (raw, size) in enumerate(_lines(stream, max_line_bytes), start=1):
+                if raw is None:
+                    bad.append(f"line {lineno}: a record of {size / 2**20:.1f} MB, over the "
+                               "limit for one record (setting corpus.max_record_mb)")  # fmt: skip
+                    continue
                 if not raw.strip():
                     continue
                 try:
@@ -47,6 +54,23 @@ def read_jsonl(path: Path) -> Iterator[Document]:
         raise ReadError(path, f"{len(bad)} bad JSONL lines skipped ({count} read): {listed}")
     if count == 0:
         raise ReadError(path, 'no JSONL records (expected lines like {"_id", "title", "text"})')
+
+
+def _lines(stream: BinaryIO, limit: int | None) -> Iterator[tuple[bytes | None, int]]:
+    """(line, its size) for each line; (None, size) for a line over ``limit`` bytes, which is
+    read past in blocks rather than held whole."""
+    while True:
+        raw = stream.readline() if limit is None else stream.readline(limit + 1)
+        if not raw:
+            return
+        if limit is None or len(raw) <= limit or raw.endswith(b"\n"):
+            yield (raw if limit is None or len(raw) <= limit else None), len(raw)
+            continue
+        size = len(raw)
+        while raw and not raw.endswith(b"\n"):
+            raw = stream.readline(1 << 20)
+            size += len(raw)
+        yield None, size
 
 
 def _document(obj: Any, path: Path) -> Document:

@@ -169,7 +169,10 @@ class Actions:
         progress: gr.Progress = gr.Progress(),  # noqa: B008 -- Gradio's idiom: it finds the bar by this default
     ) -> LibraryOutputs:
         """Ingest the uploaded files (accepted types and sizes only) with a progress bar."""
-        paths, problems = check_uploads([Path(f) for f in files or ()], self.max_upload_mb)
+        record_mb = self.pipeline.settings.corpus.max_record_mb
+        paths, problems = check_uploads(
+            [Path(f) for f in files or ()], self.max_upload_mb, record_mb
+        )
         lines = [render.error_html(p) for p in problems]
         if paths:
             progress(0, desc="reading the files")

@@ -16,14 +16,16 @@ from typing import Any
 
 import gradio as gr
 from gradio.events import api  # gr.api, which gradio 6.31 leaves out of gradio.__all__
+from starlette.middleware import Middleware
 
 from base.errors import ConfigError, RagError
-from base.settings import Settings
+from base.settings import LoginSettings, Settings
 from rag.answer.engines import load_backend
 from rag.answer.pipeline import Pipeline
 from ui import style
 from ui.actions import Actions
 from ui.library import ACCEPTED, ACCEPTED_WORDS
+from ui.throttle import LoginThrottle, Throttle, throttled_auth
 
 AUTH_ENV = "LITRAG_UI_AUTH"
 # Events running at once. llama.cpp decodes up to generation.parallel replies together in one
@@ -174,12 +176,23 @@ def launch(
     auth: tuple[str, str] | None = None,
     max_upload_mb: float = MAX_UPLOAD_MB,
     block: bool = True,
+    login: LoginSettings | None = None,
 ) -> str:
-    """Serve ``app``; returns its URL (with ``block=False``, at once, the server in a thread)."""
+    """Serve ``app``; returns its URL (with ``block=False``, at once, the server in a thread).
+
+    With ``auth``, failed logins are throttled per client address and per user name
+    (:mod:`ui.throttle`, by ``login``).
+    """
+    checker: Any = None  # gradio awaits an async callable; its type hints list only sync ones
+    middleware: list[Middleware] = []
+    if auth is not None:
+        throttle = Throttle(login or LoginSettings())
+        checker = throttled_auth(*auth, throttle)
+        middleware = [Middleware(LoginThrottle, throttle=throttle)]
     _, url, _ = app.launch(
-        server_name=host, server_port=port, auth=auth, prevent_thread_lock=not block,
+        server_name=host, server_port=port, auth=checker, prevent_thread_lock=not block,
         max_file_size=f"{max_upload_mb:g}mb", show_error=True, ssr_mode=False, quiet=not block,
-        css=style.CSS, head=style.HEAD,
+        css=style.CSS, head=style.HEAD, app_kwargs={"middleware": middleware},
     )  # fmt: skip
     return str(url)
 
@@ -195,13 +208,14 @@ def serve(
     auth = auth_from_env()
     # One line per expected error (an empty question, a bad id) in the server's log.
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("rag.index").setLevel(logging.INFO)  # "reloading": another process wrote
     pipeline = Pipeline.open(folder, settings)
     if settings.answer.mode == "generate":
         threading.Thread(target=_preload, args=(settings,), daemon=True).start()
     if host not in ("127.0.0.1", "localhost", "::1") and auth is None:
         print(f"warning: serving on {host} without a login; set {AUTH_ENV}=user:password")
     app = build_app(pipeline, settings, folder, max_upload_mb)
-    launch(app, host, port, auth, max_upload_mb, block=True)
+    launch(app, host, port, auth, max_upload_mb, block=True, login=settings.login)
 
 
 def _preload(settings: Settings) -> None:

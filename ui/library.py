@@ -17,8 +17,17 @@ ACCEPTED_WORDS = (
 LIST_LIMIT = 200  # rows the library table shows; the filter box finds the others
 
 
-def check_uploads(paths: Sequence[Path], max_mb: float) -> tuple[list[Path], list[str]]:
-    """The uploads to ingest, and one message per refused file (wrong type or too large)."""
+TEXT_SUFFIXES = (".txt", ".md")  # one file, one record: its size is the record's
+
+
+def check_uploads(
+    paths: Sequence[Path], max_mb: float, max_record_mb: float | None = None
+) -> tuple[list[Path], list[str]]:
+    """The uploads to ingest, and one message per refused file (wrong type or too large).
+
+    A text file over ``max_record_mb`` is one record too large to index: refused here, before
+    ingest takes the index's write lock (JSONL lines over it are skipped by the reader unparsed).
+    """
     accepted: list[Path] = []
     problems: list[str] = []
     for path in paths:
@@ -31,6 +40,11 @@ def check_uploads(paths: Sequence[Path], max_mb: float) -> tuple[list[Path], lis
             problems.append(
                 f"{path.name}: {size_mb:.1f} MB is over the {max_mb:g} MB upload limit "
                 "(rag serve --max-upload-mb)"
+            )
+        elif max_record_mb is not None and suffix in TEXT_SUFFIXES and size_mb > max_record_mb:
+            problems.append(
+                f"{path.name}: {size_mb:.1f} MB is over the {max_record_mb:g} MB limit for one "
+                "record (setting corpus.max_record_mb)"
             )
         else:
             accepted.append(path)

@@ -29,6 +29,12 @@ from corpus.model import Document, Section
 # Paragraph, line, sentence, clause, word, character: the first that makes pieces small enough.
 SEPARATORS = ["\n\n", "\n", ". ", "? ", "! ", "; ", ", ", " ", ""]
 
+# A section longer than this (characters) is cut into windows of at most this size, at a paragraph
+# or sentence boundary, and each window is tokenized and split alone: the work on one section
+# then grows with the passages it yields, never with its length squared (the splitter's pieces
+# are looked up in the text they came from). Far above any paper's section.
+WINDOW_CHARS = 1 << 18
+_WINDOW_BREAKS = ("\n\n", "\n", ". ", " ")
 STAND_IN = -1  # the section_index of a stand-in passage (title or record line), not a section
 # Token (start, end) character offsets of each text, as the embedder's tokenizer cuts it.
 OffsetsBatch = Callable[[list[str]], list[list[tuple[int, int]]]]
@@ -115,7 +121,9 @@ class Chunker:
         :meth:`_counted_in_section`) instead of by the tokenizer one by one.
         """
         texts = [s.text.strip() for doc in docs for s in doc.sections]
-        long = list(dict.fromkeys(t for t in texts if len(t) > self.settings.max_tokens))
+        long = list(
+            dict.fromkeys(t for t in texts if self.settings.max_tokens < len(t) <= WINDOW_CHARS)
+        )  # longer sections are tokenized window by window (_spans)
         if self.offsets_batch is not None and long:
             for text, offsets in zip(long, self.offsets_batch(long), strict=True):
                 self._counted[text] = len(offsets)
@@ -152,21 +160,39 @@ class Chunker:
             return
         first = text.index(stripped)
         max_tokens = self.settings.max_tokens
-        if len(stripped) <= max_tokens or self._length(stripped) <= max_tokens:
+        if len(stripped) <= max_tokens or (
+            len(stripped) <= WINDOW_CHARS and self._length(stripped) <= max_tokens
+        ):
             yield first, first + len(stripped)  # most abstracts: one passage, no splitting
             return
-        cursor, previous = first, None
+        previous: tuple[int, int] | None = None
+        whole = len(stripped) <= WINDOW_CHARS
+        for a, b in [(0, len(text))] if whole else windows(text, first, first + len(stripped)):
+            for start, end in self._split(text[a:b], window=not whole):
+                start, end = start + a, end + a
+                yield (self._overlap_start(text, previous) if previous else start), end
+                previous = (start, end)
+
+    def _split(self, text: str, window: bool) -> Iterator[tuple[int, int]]:
+        """Contiguous spans of the splitter's pieces of ``text``: a section, or a ``window`` of
+        a long one, tokenized here (with ``offsets_batch``) rather than ahead by chunk_many."""
         self._pieces.clear()
-        offsets = self._offsets.get(stripped)
         self._section = None
+        stripped = text.strip()
+        offsets = self._offsets.get(stripped)
+        if offsets is None and window and self.offsets_batch is not None:
+            found = self.offsets_batch([stripped])[0]
+            offsets = ([a for a, _ in found], [b for _, b in found])
         if offsets is not None:  # offsets into ``stripped``: shift them into ``text``
+            first = text.index(stripped)
             starts, ends = offsets
             self._section = (text, [a + first for a in starts], [b + first for b in ends])
+        cursor = 0
         for piece in self.splitter.split_text(text):
             start = text.index(piece, cursor)  # pieces are contiguous: the next match is it
-            end = start + len(piece)
-            yield (self._overlap_start(text, previous) if previous else start), end
-            previous, cursor = (start, end), end
+            cursor = start + len(piece)
+            yield start, cursor
+        self._section = None
 
     def _length(self, text: str) -> int:
         known = self._counted.get(text)
@@ -214,6 +240,22 @@ class Chunker:
             if self._piece_length(text[m.end() : end]) <= self.settings.overlap_tokens:
                 return m.end()
         return end
+
+
+def windows(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """``text[start:end]`` in consecutive spans of at most :data:`WINDOW_CHARS`, each cut at the
+    last paragraph break, else line, sentence or word break, of its second half."""
+    while end - start > WINDOW_CHARS:
+        limit = start + WINDOW_CHARS
+        cut = limit
+        for mark in _WINDOW_BREAKS:
+            found = text.rfind(mark, start + WINDOW_CHARS // 2, limit)
+            if found >= 0:
+                cut = found + len(mark)
+                break
+        yield start, cut
+        start = cut
+    yield start, end
 
 
 def stand_in(doc: Document) -> Section:

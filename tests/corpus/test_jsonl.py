@@ -45,3 +45,23 @@ def test_bad_lines_are_reported_after_good_ones(tmp_path: Path) -> None:
 def test_no_records(tmp_path: Path) -> None:
     with pytest.raises(ReadError, match="no JSONL records"):
         list(read_jsonl(write(tmp_path, "")))
+
+
+def test_a_record_over_the_limit_is_skipped_and_the_file_reads_on(tmp_path: Path) -> None:
+    from base.settings import CorpusSettings
+    from corpus import read_stream
+
+    path = tmp_path / "big.jsonl"
+    small = {"_id": "1", "title": "Small", "text": "Fine."}
+    huge = {"_id": "2", "title": "Huge", "text": "word " * 300_000}  # 1.4 MB
+    path.write_text("\n".join(json.dumps(r) for r in (small, huge, {**small, "_id": "3"})) + "\n")
+    errors: list[ReadError] = []
+    docs = list(read_stream([path], CorpusSettings(max_record_mb=1), errors))
+    assert [d.title for d in docs] == ["Small", "Small"]
+    (error,) = errors
+    assert "line 2" in error.reason and "corpus.max_record_mb" in error.reason
+    text = tmp_path / "long.txt"
+    text.write_text("Long\n\n" + "word " * 300_000)
+    errors = []
+    assert list(read_stream([text], CorpusSettings(max_record_mb=1), errors)) == []
+    assert "over the 1 MB limit for one record" in errors[0].reason

@@ -59,3 +59,13 @@ def test_list_documents_newest_first_filtered_with_counts(tmp_path: Path) -> Non
     assert [r.id for r in rows] == ["pmid:3"] and total == 2
     assert store.list_documents("biomed sci")[1] == 1
     assert store.list_documents(None) == store.list_documents("")
+
+
+def test_a_text_upload_over_the_record_limit_is_refused_before_ingest(tmp_path: Path) -> None:
+    big, small, lines = tmp_path / "big.txt", tmp_path / "small.md", tmp_path / "many.jsonl"
+    big.write_bytes(b"word " * 300_000)  # 1.4 MB: one record
+    small.write_text("Title\n\nText.\n")
+    lines.write_bytes(b"word " * 300_000)  # JSONL: the reader skips long lines itself
+    accepted, problems = check_uploads([big, small, lines], max_mb=50, max_record_mb=1)
+    assert accepted == [small, lines]
+    assert len(problems) == 1 and "big.txt" in problems[0] and "corpus.max_record_mb" in problems[0]

@@ -35,6 +35,7 @@ from base.settings import Settings
 from corpus import read_stream
 from corpus.model import Document
 from rag.index.backends import open_index, write_lock
+from rag.index.backends.local.folder import STORAGE_ERRORS, problem
 from rag.index.backends.writes import Batch
 from rag.index.chunking import Chunk, Chunker
 from rag.index.embed.embedder import Embedder, is_loaded, load_embedder, unload_embedder
@@ -70,10 +71,10 @@ def ingest(
     dense index and BM25 builds of a large file need (benchmarks/ingest_memory.py).
     """
     started = time.perf_counter()
-    owner = not is_loaded(settings.embedding)
-    dimension = load_embedder(settings.embedding).dimension
-    lock = write_lock(uri)
+    lock = write_lock(uri)  # first: a read-only or wrong --index is refused before the model loads
     try:
+        owner = not is_loaded(settings.embedding)
+        dimension = load_embedder(settings.embedding).dimension
         index = open_index(uri, settings, dimension=dimension)
         try:
             embedder = load_embedder(settings.embedding)
@@ -86,6 +87,8 @@ def ingest(
             index.finish()
         finally:
             index.close()
+    except STORAGE_ERRORS as exc:  # a full disk, a volume gone read-only: one line, not a trace
+        raise problem(uri, exc, "writing to the index") from exc
     finally:
         lock.release()
     report.seconds = time.perf_counter() - started
@@ -265,6 +268,8 @@ def remove(ids: Sequence[str], uri: str | Path, settings: Settings) -> tuple[lis
             index.write(Batch((), tuple(found), (), (), empty))
             index.finish()
         index.close()
+    except STORAGE_ERRORS as exc:
+        raise problem(uri, exc, "removing from the index") from exc
     finally:
         lock.release()
     return list(found), missing

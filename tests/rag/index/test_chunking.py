@@ -160,3 +160,30 @@ def test_a_long_title_alone_is_cut_like_any_text() -> None:
     chunks = list(chunker().chunk([long]))
     assert len(chunks) > 1 and all(words(c.text) <= 40 for c in chunks)
     assert [c.ordinal for c in chunks] == list(range(len(chunks)))
+
+
+@pytest.mark.integration
+def test_a_huge_section_is_tokenized_window_by_window() -> None:
+    # One record of megabytes: never tokenized whole, and the passages still fit, follow each
+    # other and point into the section.
+    from base.settings import Settings
+    from rag.index.chunking import WINDOW_CHARS
+    from rag.index.embed.embedder import load_embedder
+    from rag.index.ingest.pipeline import make_chunker
+
+    settings = Settings()
+    embedder = load_embedder(settings.embedding)
+    cut = make_chunker(settings, embedder)
+    assert cut.offsets_batch is not None
+    asked: list[int] = []
+    offsets = cut.offsets_batch
+    cut.offsets_batch = lambda texts: (asked.extend(map(len, texts)), offsets(texts))[1]
+    text = "".join(f"Paragraph {i}. {SENTENCE * 3}\n\n" for i in range(6000))  # ~1.1 M chars
+    (chunks,) = cut.chunk_many([doc(Section("Body", text))])
+    assert asked and max(asked) <= WINDOW_CHARS < len(text)
+    assert all(c.text == text[c.start : c.end] for c in chunks)
+    assert (
+        max(embedder.count_tokens_batch([c.text for c in chunks])) <= settings.chunking.max_tokens
+    )
+    assert [c.start for c in chunks] == sorted(c.start for c in chunks)
+    assert chunks[-1].end == len(text.rstrip())

@@ -13,13 +13,12 @@ No pickle anywhere: FAISS's own file format, SQLite, NumPy ``.npy`` without pick
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
+import logging
 import threading
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
@@ -36,6 +35,8 @@ from rag.index.backends.local.dense import (
     set_search_depth,
 )
 from rag.index.backends.local.flatscan import FlatScan, default_threads
+from rag.index.backends.local.folder import WriteLock, held
+from rag.index.backends.local.folder import write_atomic as _write_atomic
 from rag.index.backends.local.sparse import Sparse
 from rag.index.backends.local.store import Store
 from rag.index.backends.manifest import Manifest, check_manifest, expected_precision
@@ -48,6 +49,7 @@ from rag.index.embed.embedder import AGREEMENT_COSINE, load_embedder
 # the same model agree far above it; OpenVINO int8 against bf16 is checked when the int8 copy is
 # made; docs/benchmarks.md).
 AGREEMENT_SAMPLE = 8
+log = logging.getLogger(__name__)
 
 
 def read_manifest(folder: Path) -> Manifest:
@@ -99,11 +101,13 @@ def check_agreement(found: Manifest, settings: Settings, store: Store, folder: P
 class Index:
     """An open index directory: the store, the dense index and BM25, consistent with each other."""
 
-    def __init__(self, folder: Path, settings: Settings, manifest: Manifest) -> None:
+    def __init__(
+        self, folder: Path, settings: Settings, manifest: Manifest, read_only: bool = False
+    ) -> None:
         self.folder = folder
         self.settings = settings
         self.manifest = manifest
-        self.store = Store(folder / "store.sqlite")
+        self.store = Store(folder / "store.sqlite", read_only)
         # Both loaded on first use: a writer of a flat index never holds dense (it is rebuilt
         # from the store by finish()), and save() builds BM25 from the store.
         self._dense: faiss.Index | None = None
@@ -112,10 +116,22 @@ class Index:
         self._changed = False  # a write changed passages: finish() saves dense and BM25
         self._scan: FlatScan | None = None  # float16 copy of a big flat index (search_dense)
         self._scan_lock = threading.Lock()
+        self._view: int | None = None  # the store generation dense and BM25 were loaded at
+        self._reloading = False  # a background reload (follow_store) is under way
 
     @classmethod
-    def open(cls, folder: Path, settings: Settings, dimension: int | None = None) -> Index:
-        """Open the index in ``folder``; with ``dimension``, create it when missing."""
+    def open(
+        cls,
+        folder: Path,
+        settings: Settings,
+        dimension: int | None = None,
+        read_only: bool = False,
+    ) -> Index:
+        """Open the index in ``folder``; with ``dimension``, create it when missing.
+
+        ``read_only`` opens the store read-only (searches; no lock needed, and the volume may be
+        read-only); :meth:`write` then fails.
+        """
         if dimension is not None and not (folder / "manifest.json").exists():
             embedder = load_embedder(settings.embedding)  # loaded already by the writer
             wanted = Manifest.for_settings(
@@ -126,7 +142,7 @@ class Index:
             _write_atomic(folder / "manifest.json", text.encode())
         found = read_manifest(folder)
         check_manifest(found, Manifest.for_settings(settings, dimension or found.dimension), folder)
-        index = cls(folder, settings, found)
+        index = cls(folder, settings, found, read_only)
         try:
             check_agreement(found, settings, index.store, folder)
         except IndexProblem:
@@ -142,6 +158,7 @@ class Index:
     def dense(self) -> faiss.Index:
         """The dense index, loaded (or rebuilt from the store, if stale) on first use."""
         if self._dense is None:
+            self._mark_view()
             self._dense = self._load_dense()
         return self._dense
 
@@ -197,6 +214,7 @@ class Index:
         self, vector: np.ndarray, n: int, allowed: np.ndarray | None
     ) -> list[Candidate]:
         """The ``n`` chunks nearest to one query ``vector`` (shape ``(d,)``), best first."""
+        self.follow_store()
         total = self.dense.ntotal
         if not total:
             return []
@@ -205,6 +223,7 @@ class Index:
 
     def sparse_search(self) -> Sparse:
         """BM25 (:attr:`sparse`), loaded in the calling thread on first use."""
+        self.follow_store()
         return self.sparse
 
     def doc_ids(self, rows: list[int]) -> dict[int, str]:
@@ -244,9 +263,48 @@ class Index:
     def sparse(self) -> Sparse:
         """The BM25 index, loaded (or rebuilt from the store, if stale) on first use."""
         if self._sparse is None:
+            self._mark_view()
             saved = Sparse.load(self.folder / "bm25", self.store.generation)
             self._sparse = saved or self._build_sparse()
         return self._sparse
+
+    def _mark_view(self) -> None:
+        if self._view is None:
+            self._view = self.store.generation
+
+    def follow_store(self) -> None:
+        """Keep a reader's search structures up with the store: when another process has
+        committed since they were loaded, load them afresh in a background thread (searches go
+        on with the old ones meanwhile) and swap them in. Additions and removals alike."""
+        if not self.store.read_only or self._view is None or self._reloading:
+            return
+        now = self.store.generation
+        if now == self._view:
+            return
+        self._reloading = True
+        log.info("the index at %s changed (generation %d -> %d): reloading its search files in "
+                 "the background; searches use the old ones until then", self.folder, self._view,
+                 now)  # fmt: skip
+        threading.Thread(target=self._reload, name="index-reload", daemon=True).start()
+
+    def _reload(self) -> None:
+        """Load dense and BM25 as the store is now, through a connection of this thread's own."""
+        try:
+            fresh = Index(self.folder, self.settings, self.manifest, read_only=True)
+            try:
+                generation = fresh.store.generation
+                dense, sparse = fresh.dense, fresh.sparse
+            finally:
+                fresh.close()
+            with self._scan_lock:
+                self._dense, self._sparse, self._scan = dense, sparse, None
+                self._view = generation
+            log.info("the index at %s: now searching generation %d (%d passages)", self.folder,
+                     generation, dense.ntotal)  # fmt: skip
+        except Exception:  # the old structures keep serving; the next search tries again
+            log.exception("the index at %s could not be reloaded", self.folder)
+        finally:
+            self._reloading = False
 
     def _build_sparse(self) -> Sparse:
         return Sparse.build_blocks(self.store.embed_text_blocks())
@@ -285,8 +343,12 @@ class Index:
         self._rebuild |= self.update_dense(gone, np.array(rows, np.int64), batch.vectors)
 
     def finish(self) -> None:
-        """After the last write: rebuild the dense index if it must be, save dense and BM25."""
-        if self._changed or self._rebuild:
+        """After the last write: rebuild the dense index if it must be, save dense and BM25.
+
+        Also when nothing changed but the saved files are behind the store (a save that failed,
+        on a full disk say): every later open would otherwise rebuild them in memory.
+        """
+        if self._changed or self._rebuild or self.saved_behind():
             self.save(rebuild=self._rebuild)
         self._changed = self._rebuild = False
 
@@ -310,6 +372,15 @@ class Index:
         if len(rows):
             self.dense.add_with_ids(vectors, rows)
         return False
+
+    def saved_behind(self) -> bool:
+        """True when dense.faiss or BM25 on disk was not built from the store's generation."""
+        generation = self.store.generation
+        stamp = _read_json(self.folder / "dense.json")
+        dense_ok = stamp == {"generation": generation, "kind": self.settings.index.kind}
+        state = _read_json(self.folder / "bm25" / "state.json")
+        sparse_ok = isinstance(state, dict) and state.get("generation") == generation
+        return not (dense_ok and (self.folder / "dense.faiss").is_file() and sparse_ok)
 
     def save(self, rebuild: bool = False) -> None:
         """Write the dense index (built afresh from the store with ``rebuild``) and BM25, each
@@ -338,24 +409,6 @@ class Index:
             "bytes": sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file()),
             "backend": "local",
         }  # fmt: skip
-
-
-class WriteLock:
-    """An exclusive lock on an index directory, held while one process writes to it."""
-
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self._file: IO[bytes] = (folder / ".lock").open("wb")
-        try:
-            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            self._file.close()
-            raise IndexProblem(f"another process is writing to the index at {folder}") from exc
-
-    def release(self) -> None:
-        """Let another writer in."""
-        fcntl.flock(self._file, fcntl.LOCK_UN)
-        self._file.close()
 
 
 def filter_sql(filters: Filters) -> tuple[str, list[object]] | None:
@@ -389,8 +442,13 @@ def parse_uri(uri: str) -> Path:
 
 
 def open_uri(uri: str, settings: Settings, dimension: int | None) -> Index:
-    """Open the index directory ``uri`` names; with ``dimension``, create it when missing."""
-    return Index.open(parse_uri(uri), settings, dimension)
+    """Open the index directory ``uri`` names; with ``dimension``, create it when missing.
+
+    Read-only unless this process holds its write lock or creates it: searches need neither a
+    lock nor write access (a read-only volume, a shared copy).
+    """
+    folder = parse_uri(uri)
+    return Index.open(folder, settings, dimension, dimension is None and not held(folder))
 
 
 def lock_uri(uri: str) -> WriteLock:
@@ -403,23 +461,6 @@ def _read_json(path: Path) -> object:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-
-
-def _write_atomic(path: Path, data: bytes | faiss.Index) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves either the old file or the new one.
-
-    A FAISS index is streamed to the file: ``serialize_index(...).tobytes()`` held two copies
-    of it in memory at once (2 x 660 MB for 450k flat 384-d vectors, a 1 GB PubMed file).
-    """
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as f:
-        if isinstance(data, bytes):
-            f.write(data)
-        else:
-            faiss.write_index(data, faiss.PyCallbackIOWriter(f.write))  # type: ignore[attr-defined]
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 if TYPE_CHECKING:  # mypy holds this backend to the seam's protocols

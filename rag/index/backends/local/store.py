@@ -9,13 +9,16 @@ migrations, applied in order and recorded in ``PRAGMA user_version``.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
+from base.errors import IndexProblem
 from corpus.model import Document, content_hash, document_from_dict, document_to_dict
 from rag.index.backends.records import StoredChunk, StoredDocument
 from rag.index.chunking import Chunk
@@ -60,14 +63,23 @@ _LIST_WHERE = "WHERE d.id LIKE ? OR d.title LIKE ? OR d.journal LIKE ? OR d.doi 
 
 
 class Store:
-    """Documents and chunks in ``path`` (created and migrated on open)."""
+    """Documents and chunks in ``path`` (created and migrated on open).
 
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")  # a killed writer never corrupts readers
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+    With ``read_only`` the file is opened read-only (``mode=ro``), or as immutable when its
+    directory cannot be written (a read-only mount: SQLite then cannot make its WAL index file),
+    and is neither created nor migrated: searches need no lock and no write access.
+    """
+
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        self.read_only = read_only
+        if read_only:
+            self.db = _connect_read_only(path)
+        else:
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")  # a killed writer never corrupts readers
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -287,3 +299,40 @@ class Store:
             (key, bare, bare, bare),
         )
         return [r for (r,) in found]
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an existing store, current with its schema."""
+    if not path.is_file():
+        raise IndexProblem(f"{path}: no index store here (build one with rag ingest)")
+    try:
+        db = _open_ro(path, immutable=not os.access(path.parent, os.W_OK))
+    except sqlite3.Error as exc:
+        wal = path.with_name(path.name + "-wal")
+        if wal.is_file() and wal.stat().st_size:
+            raise IndexProblem(f"{path}: cannot be read ({exc})") from exc
+        # A full disk: a reader cannot make the WAL index file either, and with no WAL to
+        # replay the file alone is the whole store.
+        db = _open_ro(path, immutable=True)
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version != len(MIGRATIONS):
+        db.close()
+        raise IndexProblem(
+            f"{path}: its schema is version {version}, this litrag reads {len(MIGRATIONS)}; "
+            "run rag ingest on it once (a writer migrates it)"
+        )
+    return db
+
+
+def _open_ro(path: Path, immutable: bool) -> sqlite3.Connection:
+    """Open ``path`` read-only; ``immutable`` where SQLite cannot write its WAL index file beside
+    it (a read-only volume): nothing can change the file there."""
+    mode = "mode=ro&immutable=1" if immutable else "mode=ro"
+    uri = f"file:{quote(str(path.resolve()))}?{mode}"
+    db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA user_version").fetchone()
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
