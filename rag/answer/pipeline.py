@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from base.errors import ConfigError, GenerationError, QuestionError
-from base.settings import Settings
+from base.settings import EmbeddingSettings, Settings
 from rag.answer import followup
 from rag.answer.citations import Claim, close_loop, parse_answer
 from rag.answer.engines import load_backend
@@ -39,7 +39,8 @@ from rag.answer.records import (
     Turn,
 )
 from rag.answer.verify import Verifier, judge_from, load_cross_encoder, load_weights
-from rag.index.embed.embedder import Embedder
+from rag.index.embed.embedder import Embedder, load_embedder
+from rag.index.embed.llamacpp import RUNTIME as LLAMA_CPP
 from rag.retrieve.hybrid import Filters, Hit, Retrieval, Retriever, open_retriever
 
 
@@ -149,9 +150,10 @@ class Pipeline:
 
     def query_vector(self, retrieval: Retrieval) -> np.ndarray:
         """The question's vector as retrieval made it (embedded here only if it made none)."""
-        if retrieval.query_vector is not None:
+        if retrieval.query_vector is not None and self.verifier.embedder is self.retriever.embedder:
             return retrieval.query_vector
-        vector: np.ndarray = self.retriever.embedder.embed_query(retrieval.query)[0]
+        # The verifier's own embedder (a GGUF retriever has no token vectors): its space.
+        vector: np.ndarray = self.verifier.embedder.embed_query(retrieval.query)[0]
         return vector
 
     def _clean(self, question: str) -> tuple[str, list[str]]:
@@ -327,12 +329,19 @@ def without_label(sentence: str) -> str:
 def make_verifier(embedder: Embedder, settings: Settings) -> Verifier:
     """The citation verifier ``settings`` ask for, with its optional LLM judge and cross-encoder.
 
+    It embeds with ``embedder`` unless that is a GGUF model under llama.cpp (no token vectors):
+    then with the packaged sentence-transformers embedder.
+
     ``answer.judge = "auto"`` asks the user's own model or endpoint when the fitted weights have
     a mix for it, and a packaged model only where its table entry says its judgements earn their
     cost (none does: see docs/benchmarks.md); an endpoint answers with its logprobs where it
     returns them. The LLM is loaded at the first judgement, not here.
     """
     a, g = settings.answer, settings.generation
+    if embedder.runtime == LLAMA_CPP:
+        # The verifier reads token vectors, which llama.cpp pools away, and its weights were
+        # fitted on the packaged sentence-transformers embedder's: that one checks citations.
+        embedder = load_embedder(EmbeddingSettings(threads=settings.embedding.threads))
     weights = load_weights()
     known = None if g.endpoint else packaged(g.model)
     earns = known.judge if known is not None else True

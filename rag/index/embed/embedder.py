@@ -418,8 +418,19 @@ def load_embedder(settings: EmbeddingSettings) -> Embedder:
     """The embedder for ``settings``, loaded once per process (until :func:`unload_embedder`)."""
     with _LOADING:
         if settings not in _LOADED:
-            _LOADED[settings] = Embedder(settings)
+            _LOADED[settings] = _make(settings)
         return _LOADED[settings]
+
+
+def _make(settings: EmbeddingSettings) -> Embedder:
+    """A GGUF model under llama.cpp (rag/index/embed/llamacpp.py), else sentence-transformers."""
+    from rag.index.embed import llamacpp  # imports this module
+
+    if llamacpp.effective_runtime(settings) == llamacpp.RUNTIME:
+        return llamacpp.LlamaEmbedder(settings)
+    if settings.dimensions:
+        raise ConfigError("embedding.dimensions applies to the llama.cpp runtime (GGUF models)")
+    return Embedder(settings)
 
 
 def is_loaded(settings: EmbeddingSettings) -> bool:

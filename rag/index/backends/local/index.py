@@ -42,6 +42,7 @@ from rag.index.backends.local.store import Store
 from rag.index.backends.manifest import Manifest, check_manifest, expected_precision
 from rag.index.backends.writes import Batch
 from rag.index.embed.embedder import AGREEMENT_COSINE, load_embedder
+from rag.index.embed.llamacpp import effective_runtime
 
 # Vectors from another runtime or precision (OpenVINO bf16 against torch fp32, say) may be mixed
 # with or searched against an index's only when they agree with its stored ones to
@@ -72,7 +73,7 @@ def check_agreement(found: Manifest, settings: Settings, store: Store, folder: P
     embedder's vectors agree with the stored ones (cosine >= AGREEMENT_COSINE) on a fixed sample.
     """
     recorded = (found.embedding_runtime, found.embedding_precision)
-    if recorded == (settings.embedding.runtime, expected_precision(settings)):
+    if recorded == (effective_runtime(settings.embedding), expected_precision(settings)):
         return
     embedder = load_embedder(settings.embedding)
     if recorded in {
