@@ -30,7 +30,7 @@ import numpy as np
 from base.errors import ConfigError
 from base.settings import EmbeddingSettings
 from rag.index.embed.embedder import Embedder
-from rag.index.embed.packaged import KNOWN_FILES, PACKAGED, file_sha256, install
+from rag.index.embed.packaged import PACKAGED, file_sha256, install, model_cache
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,12 @@ def model_file(settings: EmbeddingSettings) -> Path:
 
 
 def prefixes(settings: EmbeddingSettings) -> tuple[str, str]:
-    """(document, query) prefixes: the settings' own, else the packaged model's, else none."""
-    packaged = PACKAGED.get(settings.model) or KNOWN_FILES.get(Path(settings.model).name)
+    """(document, query) prefixes: the settings' own, else the packaged model's (by name, or a
+    file named after it such as ``nomic-embed-text-v1.5.q8_0.gguf``), else none."""
+    name = Path(settings.model).name
+    packaged = PACKAGED.get(settings.model) or next(
+        (p for p in PACKAGED.values() if name.startswith(p.name + ".")), None
+    )
     document, query = packaged.prefixes if packaged else ("", "")
     return settings.document_prefix or document, settings.query_prefix or query
 
@@ -266,3 +270,27 @@ def gguf_precision(settings: EmbeddingSettings) -> str:
     of the user's: the loaded model says)."""
     packaged = PACKAGED.get(settings.model)
     return packaged.precision if packaged else ""
+
+
+def quantized_copy(path: Path, kind: str = "q8_0") -> Path:
+    """A copy of the GGUF at ``path`` with ``kind`` weights (llama.cpp's quantizer), made once
+    beside the packaged models; the copy keeps the original's name stem, so its prefixes."""
+    import ctypes as c
+
+    import llama_cpp
+
+    types = {"q8_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0, "q4_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_0}
+    if kind not in types:
+        raise ConfigError(f"quantized_copy: {kind!r} is not one of {', '.join(types)}")
+    target = model_cache() / f"{path.name.split('.f16')[0].removesuffix('.gguf')}.{kind}.gguf"
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = types[kind]
+    tmp = target.with_name(f".{target.name}.tmp")
+    if llama_cpp.llama_model_quantize(str(path).encode(), str(tmp).encode(), c.byref(params)):
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"llama.cpp could not quantize {path} to {kind}")
+    os.replace(tmp, target)
+    return target

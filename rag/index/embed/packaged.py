@@ -56,8 +56,6 @@ NOMIC_EMBED = Packaged(
     precision="f16",
 )
 PACKAGED: dict[str, Packaged] = {NOMIC_EMBED.name: NOMIC_EMBED}
-# A GGUF file's own name finds its prefixes too (a user who installed the file by hand).
-KNOWN_FILES: dict[str, Packaged] = {p.filename: p for p in PACKAGED.values()}
 
 
 def model_cache() -> Path:
