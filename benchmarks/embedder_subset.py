@@ -94,11 +94,16 @@ def embed_part(
         return
     rows = [r for _, mine in planned for r in mine]
     finished: list[int] = []
+    name = f"vec{args.embed_part}"
+    if (args.cache / f"{name}_ids.npy").is_file():  # a part stopped earlier goes on from there
+        finished = np.load(args.cache / f"{name}_ids.npy").tolist()
+        vectors = [np.load(args.cache / f"{name}.npy")]
     text = dict(index.store.db.execute("SELECT row, embed_text FROM chunks").fetchall())
-    for batch in [rows[i : i + 32] for i in range(0, len(rows), 32)][args.embed_part :: args.parts]:
+    mine = [rows[i : i + 32] for i in range(0, len(rows), 32)][args.embed_part :: args.parts]
+    for batch in mine[-(-len(finished) // 32) :] if finished else mine:
         vectors.append(embedder.embed_for_index([text[r] for r in batch]))
         finished += batch
-        save(args.cache, f"vec{args.embed_part}", finished, vectors)
+        save(args.cache, name, finished, vectors)
         print(f"part {args.embed_part}: {len(finished)} passages, "
               f"{len(finished) / (time.perf_counter() - start):.2f}/s, load "
               f"{os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
