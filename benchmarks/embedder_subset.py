@@ -98,6 +98,7 @@ def embed_part(
     if (args.cache / f"{name}_ids.npy").is_file():  # a part stopped earlier goes on from there
         finished = np.load(args.cache / f"{name}_ids.npy").tolist()
         vectors = [np.load(args.cache / f"{name}.npy")]
+    resumed = len(finished)
     text = dict(index.store.db.execute("SELECT row, embed_text FROM chunks").fetchall())
     mine = [rows[i : i + 32] for i in range(0, len(rows), 32)][args.embed_part :: args.parts]
     for batch in mine[-(-len(finished) // 32) :] if finished else mine:
@@ -105,7 +106,7 @@ def embed_part(
         finished += batch
         save(args.cache, name, finished, vectors)
         print(f"part {args.embed_part}: {len(finished)} passages, "
-              f"{len(finished) / (time.perf_counter() - start):.2f}/s, load "
+              f"{(len(finished) - resumed) / (time.perf_counter() - start):.2f}/s, load "
               f"{os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
 
 
