@@ -14,7 +14,7 @@ from base.errors import RagError
 from cli import answers, index
 from cli.common import err
 from cli.tune import tune_app
-from rag.index.backends.local.folder import cause
+from rag.index.backends.storage import cause
 
 app = typer.Typer(
     pretty_exceptions_enable=False,

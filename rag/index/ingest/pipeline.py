@@ -35,7 +35,7 @@ from base.settings import Settings
 from corpus import read_stream
 from corpus.model import Document
 from rag.index.backends import open_index, write_lock
-from rag.index.backends.local.folder import STORAGE_ERRORS, problem
+from rag.index.backends.storage import STORAGE_ERRORS, problem
 from rag.index.backends.writes import Batch
 from rag.index.chunking import Chunk, Chunker
 from rag.index.embed.embedder import Embedder, is_loaded, load_embedder, unload_embedder
