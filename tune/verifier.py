@@ -36,6 +36,7 @@ from tune.card import Card, check_no_pickles
 from tune.data import SEED, Progress, is_validation
 from tune.loop import LoopReport, TrainOptions, train
 from tune.perturb import perturbations
+from tune.reranker import load
 
 KEEP = 0.80  # the validation operating point keeps at least this share of accurate citations
 LOSS = (
@@ -76,12 +77,6 @@ def rows_of(pairs: Sequence[ClaimPair], seed: int = SEED) -> list[Row]:
             if changes:
                 rows.append((p.passage, changes[0][1], 0.0))
     return rows
-
-
-def load(location: str, max_tokens: int) -> CrossEncoder:
-    """A one-output cross-encoder on the model in ``location`` (a new head on a bi-encoder)."""
-    model: CrossEncoder = CrossEncoder(location, num_labels=1, max_length=max_tokens, device="cpu")
-    return model
 
 
 def fit(
