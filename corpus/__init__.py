@@ -76,9 +76,10 @@ def read(path: Path, settings: CorpusSettings | None = None) -> Iterator[Documen
             f"{size_mb:.0f} MB is over the {settings.max_file_mb} MB limit for {fmt} files "
             "(setting corpus.max_file_mb)",
         )
-    if fmt == "jsonl":  # a line over the record limit is skipped before it is parsed
+    reader = READERS[fmt]
+    if reader is read_jsonl:  # a line over the record limit is skipped before it is parsed
         return _guarded(path, read_jsonl(path, int(settings.max_record_mb * 2**20)))
-    return _guarded(path, READERS[fmt](path))
+    return _guarded(path, reader(path))
 
 
 def _guarded(path: Path, docs: Iterator[Document]) -> Iterator[Document]:
