@@ -19,7 +19,7 @@ sample=("$corpus/seeds" "$corpus/pmc" "$corpus/pubmed" "$corpus/pubmedqa/pqal_co
 # Current = the same sample files and the same code reading, chunking and embedding them.
 want=$({
   find "${sample[@]}" -type f -printf '%p %s %T@\n' | sort
-  cat corpus/*.py $(find rag/index -name '*.py' | sort) base/settings.py
+  cat $(find corpus rag/index -name '*.py' | sort) base/settings.py base/text.py
 } | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f "$index/manifest.json" ]; then
   echo "run: the sample index $index is current" >&2
