@@ -56,7 +56,9 @@ def test_result_lines_keep_their_keys(pubmedqa_run: Path) -> None:
     assert list(first) == [
         "id", "question", "type", "gold_ids", "retrieved", "timings", "label", "predicted",
         "label_scores", "answer", "abstained", "citations", "cited_ids", "warnings", "scores",
+        "mode",
     ]  # fmt: skip
+    assert first["mode"] in ("generate", "extractive", "abstained")
 
 
 def test_report_with_plots(pubmedqa_run: Path) -> None:
