@@ -113,12 +113,12 @@ class Index:
         # from the store by finish()), and save() builds BM25 from the store.
         self._dense: faiss.Index | None = None
         self._sparse: Sparse | None = None
-        self._rebuild = self.untrained  # dense is rebuilt from the store by finish()
+        self._view: int | None = None  # the store generation dense and BM25 were loaded at
+        self._reloading = False  # a background reload (follow_store) is under way
         self._changed = False  # a write changed passages: finish() saves dense and BM25
         self._scan: FlatScan | None = None  # float16 copy of a big flat index (search_dense)
         self._scan_lock = threading.Lock()
-        self._view: int | None = None  # the store generation dense and BM25 were loaded at
-        self._reloading = False  # a background reload (follow_store) is under way
+        self._rebuild = self.untrained  # dense is rebuilt from the store by finish(); reads dense
 
     @classmethod
     def open(
